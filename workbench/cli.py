@@ -1,0 +1,33 @@
+"""`workbench ...`: the command line.
+
+Each area of the package that has commands exposes ``register(subparsers)``
+in its own module; this file only lists those modules, so adding a command
+never means editing another area's code.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Modules that define `register(subparsers)`; each adds its own subcommands.
+COMMAND_MODULES = [
+    "workbench.demo",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workbench", description=__doc__.splitlines()[0])
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
