@@ -1,0 +1,112 @@
+"""Code-execution reward: the fraction of a completion's tests it passes, safely.
+
+``reward = (1 / n) * sum_i s_i`` over the completion's ``n`` tests, with
+``s_i = 1`` for a pass, ``0`` for a failure and ``-timeout_penalty`` for a test
+that ran past ``timeout`` seconds (never a pass). With ``partial_credit=False``
+the reward is 1 only when every test passes (a sparser signal). How the tests
+run (bubblewrap sandbox, verdicts computed outside the untrusted process) is
+described in :mod:`workbench.rewards.sandbox`.
+"""
+from __future__ import annotations
+
+import re
+from types import CodeType
+
+from workbench.rewards._text import column, completion_texts
+from workbench.rewards.sandbox import PASS, TIMEOUT, SandboxLimits, get_pool
+
+_FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)```", re.DOTALL)
+
+
+def extract_code(text: str, language: str = "python") -> str:
+    """The last fenced code block in ``language`` (or untagged); the whole text when there is none.
+
+    >>> extract_code("Here:\\n```python\\ndef f():\\n    return 1\\n```\\nDone.")
+    'def f():\\n    return 1\\n'
+    """
+    blocks = [body for lang, body in _FENCE.findall(text) if lang.lower() in ("", language, language[:2])]
+    return blocks[-1] if blocks else text
+
+
+def compile_tests(test_cases, n: int) -> list[list[CodeType] | None]:
+    """Compile each completion's test strings; a bad test raises ValueError naming row and index."""
+    rows = column(test_cases, "test_cases", n)
+    compiled: list[list[CodeType] | None] = []
+    for i, tests in enumerate(rows):
+        if tests is None:
+            compiled.append(None)
+            continue
+        if isinstance(tests, str) or not isinstance(tests, (list, tuple)):
+            raise ValueError(f"test_cases[{i}]: expected a list of test strings, got {type(tests).__name__}")
+        row = []
+        for j, test in enumerate(tests):
+            if not isinstance(test, str):
+                raise ValueError(f"test_cases[{i}][{j}]: expected a string, got {type(test).__name__}")
+            try:
+                row.append(compile(test, f"<test_cases[{i}][{j}]>", "exec"))
+            except SyntaxError as exc:
+                raise ValueError(f"test_cases[{i}][{j}]: not valid Python ({exc.msg}, line {exc.lineno})") from None
+        compiled.append(row or None)
+    return compiled
+
+
+def run_code_tests(codes: list[str], test_cases, *, timeout: float = 2.0, limits: SandboxLimits = SandboxLimits(),
+                   workers: int | None = None, use_bwrap: bool | None = None) -> list[list[str] | None]:
+    """Per test verdicts ``"pass"`` / ``"fail"`` / ``"timeout"`` for each code string (None: no tests).
+
+    >>> run_code_tests(["def add(a, b):\\n    return a + b"], [["assert add(1, 2) == 3", "assert add(2, 2) == 5"]])
+    [['pass', 'fail']]
+    """
+    if not timeout > 0:
+        raise ValueError(f"timeout: expected a positive number of seconds, got {timeout}")
+    compiled = compile_tests(test_cases, len(codes))
+    jobs = [(code, tests) for code, tests in zip(codes, compiled) if tests]
+    pool = get_pool(limits, workers=workers, use_bwrap=use_bwrap)
+    results = iter(pool.run(jobs, timeout))
+    return [next(results) if tests else None for tests in compiled]
+
+
+def make_code_execution_reward(*, timeout: float = 2.0, timeout_penalty: float = 0.0, partial_credit: bool = True,
+                               extract=extract_code, limits: SandboxLimits = SandboxLimits(),
+                               workers: int | None = None, use_bwrap: bool | None = None):
+    """A reward ``f(completions, test_cases, **kw) -> list[float | None]`` (see module doc).
+
+    timeout: seconds per test (wall clock, and the CPU limit of its process).
+    timeout_penalty: a timed-out test scores ``-timeout_penalty``.
+    partial_credit: fraction of tests passed (True) or all-or-nothing (False).
+    extract: completion text -> code (default: the last fenced Python block).
+    limits, workers, use_bwrap: sandbox settings (``use_bwrap=None``: when installed).
+
+    >>> reward = make_code_execution_reward(timeout=1.0, timeout_penalty=0.5)
+    >>> reward(["def f(x):\\n    return 2 * x", "def f(x):\\n    while True: pass"],
+    ...        test_cases=[["assert f(1) == 2", "assert f(2) == 5"], ["assert f(1) == 2"]])
+    [0.5, -0.5]
+    """
+    def code_execution_reward(completions, test_cases=None, **kwargs) -> list[float | None]:
+        codes = [extract(text) for text in completion_texts(completions)]
+        verdicts = run_code_tests(codes, test_cases, timeout=timeout, limits=limits, workers=workers,
+                                  use_bwrap=use_bwrap)
+        scores: list[float | None] = []
+        for row in verdicts:
+            if row is None:
+                scores.append(None)
+            elif not partial_credit:
+                scores.append(1.0 if all(v == PASS for v in row) else 0.0)
+            else:
+                points = [1.0 if v == PASS else -timeout_penalty if v == TIMEOUT else 0.0 for v in row]
+                scores.append(sum(points) / len(points))
+        return scores
+
+    return code_execution_reward
+
+
+def code_execution_reward(completions, test_cases=None, *, timeout: float = 2.0, timeout_penalty: float = 0.0,
+                          **kwargs) -> list[float | None]:
+    """Fraction of each completion's ``test_cases`` passed in the sandbox (TRL signature).
+
+    >>> code_execution_reward(["```python\\ndef add(a, b):\\n    return a + b\\n```"],
+    ...                       test_cases=[["assert add(1, 2) == 3", "assert add(0, 0) == 1"]])
+    [0.5]
+    """
+    return make_code_execution_reward(timeout=timeout, timeout_penalty=timeout_penalty)(
+        completions, test_cases=test_cases, **kwargs)

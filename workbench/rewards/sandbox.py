@@ -1,0 +1,370 @@
+"""Run untrusted code against trusted tests: bubblewrap isolation, verdicts on our side.
+
+Design (one sandbox = one bubblewrap container holding one pre-forked worker,
+``_worker.py``; a pool keeps one per core alive across calls):
+
+* **Unforgeable verdict.** The test's own code (``assert add(1, 2) == 3``) runs
+  here, in the trusted process. Names the completion defines become proxies;
+  calling one sends the *arguments* to a forked child in the sandbox and
+  receives the *result* as plain data (builtin types only, read through the
+  base types' methods). The expected values never enter the sandbox, and no
+  exit code, stdout line, patched builtin, ``os._exit`` or ``__eq__`` trick
+  can turn a test into a pass: only returning the right data can.
+* **Isolation** (bubblewrap): new pid/net/ipc/uts namespaces (no network),
+  read-only ``/usr`` and interpreter, nothing else of the host's files, a
+  size-capped tmpfs ``/tmp``, an empty environment, ``--die-with-parent``.
+  Per test: a forked child with its own uid (when we are root), rlimits on
+  CPU, address space, processes, file size and open files, a fresh working
+  folder, output capped; at the test's end every process of that uid is
+  killed and the scratch folders are wiped.
+* **Fallback** without bubblewrap: the same worker as a bare subprocess with
+  an empty environment and the same rlimits; a warning says once what is lost.
+"""
+from __future__ import annotations
+
+import atexit
+import builtins
+import json
+import os
+import queue
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from types import CodeType
+
+from workbench.rewards._worker import HEADER, decode, encode, pack
+
+WORKER = Path(__file__).with_name("_worker.py")
+PASS, FAIL, TIMEOUT = "pass", "fail", "timeout"
+NO_BWRAP_WARNING = (
+    "bubblewrap (bwrap) is not installed: code rewards run WITHOUT filesystem isolation "
+    "(untrusted code can read every file this user can and write wherever this user can), "
+    "WITHOUT network isolation (it can open sockets), and WITHOUT a pid namespace "
+    "(a process that leaves its session may outlive the run unless we run as root). "
+    "Still in force: verdicts computed outside the untrusted process, rlimits (CPU, memory, "
+    "processes, file size, open files), an empty environment, a fresh working folder and "
+    "per-test timeouts. Install the Debian package `bubblewrap` for full isolation."
+)
+_warned = threading.Event()
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """Resource limits of one test's process (defaults fit typical coding tasks)."""
+
+    memory_bytes: int = 1 << 30  # RLIMIT_AS; numpy alone maps ~300 MB of address space
+    processes: int = 32  # RLIMIT_NPROC: enough for multiprocessing demos, stops fork bombs
+    file_bytes: int = 16 << 20  # RLIMIT_FSIZE: largest file one write may grow
+    open_files: int = 64  # RLIMIT_NOFILE
+    output_bytes: int = 4096  # stdout+stderr kept for diagnostics; the rest is drained
+    message_bytes: int = 1 << 20  # largest reply a completion may send
+    tmpfs_bytes: int = 64 << 20  # size of the sandbox's /tmp (bubblewrap only)
+
+
+class TestTimeout(BaseException):
+    """The test ran past its timeout (BaseException: a test's ``except Exception`` can't hide it)."""
+
+
+class CompletionDied(BaseException):
+    """The completion's process ended or broke the protocol while a test needed it."""
+
+
+class SandboxBroken(Exception):
+    """The worker itself is gone; the sandbox is restarted for the next test."""
+
+
+def bwrap_path() -> str | None:
+    """Path of the bubblewrap binary, or None."""
+    return shutil.which("bwrap") or ("/usr/bin/bwrap" if os.path.exists("/usr/bin/bwrap") else None)
+
+
+def _processes_of_uid(uid: int) -> int:
+    count = 0
+    for name in os.listdir("/proc"):
+        try:
+            if name.isdigit() and os.stat(f"/proc/{name}").st_uid == uid:
+                count += 1
+        except OSError:
+            pass
+    return count
+
+
+class Handle:
+    """Proxy for an object living in the sandbox; every use is one data request."""
+
+    def __init__(self, sandbox: Sandbox, ref: int):
+        object.__setattr__(self, "_sandbox", sandbox)
+        object.__setattr__(self, "_ref", ref)
+
+    def _ask(self, op: str, *args, **extra):
+        return self._sandbox.request({"op": op, "ref": self._ref, "args": [self._sandbox.encode(a) for a in args], **extra})
+
+    def __call__(self, *args, **kwargs):
+        kw = {k: self._sandbox.encode(v) for k, v in kwargs.items()}
+        return self._ask("call", *args, kwargs=kw)
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return self._ask("getattr", name=name)
+
+    def __len__(self):
+        return self._ask("len")
+
+    def __iter__(self):
+        return iter(self._ask("list"))
+
+    def __getitem__(self, key):
+        return self._ask("getitem", key)
+
+    def __contains__(self, item):
+        return self._ask("contains", item)
+
+    def __str__(self):
+        return self._ask("str")
+
+    def __repr__(self):
+        return self._ask("repr")
+
+    def __bool__(self):
+        return self._ask("bool") is True
+
+
+class Sandbox:
+    """One long-lived isolated worker; ``run_tests`` is its only entry point."""
+
+    _serial = 0
+
+    def __init__(self, limits: SandboxLimits = SandboxLimits(), *, use_bwrap: bool | None = None):
+        self.limits = limits
+        self.bwrap = bwrap_path() if use_bwrap in (None, True) else None
+        if use_bwrap is True and self.bwrap is None:
+            raise RuntimeError("use_bwrap=True but bubblewrap (bwrap) is not installed")
+        if self.bwrap is None and not _warned.is_set():
+            _warned.set()
+            warnings.warn(NO_BWRAP_WARNING, RuntimeWarning, stacklevel=3)
+        Sandbox._serial += 1
+        self.uid = 0x30000 + (os.getpid() % 2048) * 64 + Sandbox._serial % 64 if os.geteuid() == 0 else -1
+        self.proc: subprocess.Popen | None = None
+        self.host_dir: str | None = None
+        self.deadline = 0.0
+        self._buffer = b""
+
+    # ------------------------------------------------------------ process
+    def _config(self, root: str, scratch: list[str], pidns: bool) -> dict:
+        lim = self.limits
+        nproc = lim.processes if self.uid >= 0 else lim.processes + _processes_of_uid(os.getuid())
+        return {"uid": self.uid, "nproc": nproc, "as_bytes": lim.memory_bytes, "fsize": lim.file_bytes,
+                "nofile": lim.open_files, "cpu_s": 1, "out_cap": lim.output_bytes,
+                "msg_cap": lim.message_bytes, "code_cap": 64 << 20, "root": root,
+                "scratch": scratch, "pidns": pidns}
+
+    def _bwrap_command(self) -> list[str]:
+        cmd = [self.bwrap, "--die-with-parent", "--new-session", "--clearenv",
+               "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8",
+               "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev",
+               "--size", str(self.limits.tmpfs_bytes), "--tmpfs", "/tmp",
+               "--ro-bind", str(WORKER), "/opt/workbench/worker.py"]
+        for top in ("/bin", "/lib", "/lib32", "/lib64", "/sbin"):
+            if os.path.islink(top):
+                cmd += ["--symlink", os.readlink(top), top]
+            elif os.path.isdir(top):
+                cmd += ["--ro-bind", top, top]
+        for prefix in dict.fromkeys([sys.base_prefix, sys.prefix, str(Path(os.path.realpath(sys.executable)).parents[1])]):
+            if not prefix.startswith("/usr/"):
+                cmd += ["--ro-bind", prefix, prefix]
+        if self.uid >= 0:  # real root: no user namespace, so the child can take its own uid
+            cmd += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+                    "--cap-drop", "ALL"]
+            for cap in ("SETUID", "SETGID", "KILL", "CHOWN", "DAC_OVERRIDE", "FOWNER"):
+                cmd += ["--cap-add", f"CAP_{cap}"]
+        else:
+            cmd += ["--unshare-all"]
+        config = self._config("/tmp/workbench", ["/tmp", "/dev/shm"], True)
+        return cmd + [sys.executable, "-I", "/opt/workbench/worker.py", json.dumps(config)]
+
+    def start(self) -> None:
+        if self.bwrap:
+            cmd, cwd, env = self._bwrap_command(), "/", {}
+        else:
+            self.host_dir = tempfile.mkdtemp(prefix="workbench-sandbox-")
+            os.chmod(self.host_dir, 0o711)
+            config = self._config(os.path.join(self.host_dir, "runs"), [], False)
+            cmd, cwd = [sys.executable, "-I", str(WORKER), json.dumps(config)], self.host_dir
+            env = {"PATH": "/usr/bin:/bin", "HOME": self.host_dir, "LANG": "C.UTF-8"}
+        self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, start_new_session=True)
+        self._buffer = b""
+        self.deadline = time.monotonic() + 30
+        self._read()  # {"ready": pid}
+
+    def close(self) -> None:
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, 9)
+            except OSError:
+                pass
+            self.proc.wait()
+            for stream in (self.proc.stdin, self.proc.stdout):
+                stream.close()
+            self.proc = None
+        if self.host_dir:
+            shutil.rmtree(self.host_dir, ignore_errors=True)
+            self.host_dir = None
+
+    # ------------------------------------------------------------ protocol
+    def _send(self, message: dict) -> None:
+        try:
+            self.proc.stdin.write(pack(message))
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError) as exc:
+            raise SandboxBroken("the sandbox worker is gone") from exc
+
+    def _read(self) -> dict:
+        fd = self.proc.stdout.fileno()
+        while True:
+            if len(self._buffer) >= HEADER.size:
+                (size,) = HEADER.unpack(self._buffer[: HEADER.size])
+                if len(self._buffer) >= HEADER.size + size:
+                    body, self._buffer = self._buffer[HEADER.size: HEADER.size + size], self._buffer[HEADER.size + size:]
+                    return json.loads(body)
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+                raise TestTimeout()
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                raise SandboxBroken("the sandbox worker is gone")
+            self._buffer += chunk
+
+    def encode(self, value):
+        if isinstance(value, Handle):
+            return {"h": value._ref}
+        return encode(value)
+
+    def _decode(self, tree):
+        return decode(tree, lambda ref: Handle(self, ref))
+
+    def _reply(self, reply: dict):
+        if "dead" in reply:
+            raise CompletionDied(reply["dead"])
+        if "err" in reply:
+            name, message = (list(reply["err"]) + ["", ""])[:2]
+            kind = getattr(builtins, str(name), None)
+            if isinstance(kind, type) and issubclass(kind, Exception) and kind is not AssertionError:
+                raise kind(f"(from the completion) {message}")
+            raise RuntimeError(f"the completion raised {name}: {message}")
+        return self._decode(reply["ok"])
+
+    def request(self, message: dict):
+        """One data request to the completion's process; the answer decoded as plain data."""
+        self._send(message)
+        return self._reply(self._read())
+
+    # ------------------------------------------------------------ tests
+    def _end(self) -> None:
+        self._send({"op": "end"})
+        self.deadline = time.monotonic() + 10
+        while "ended" not in self._read():
+            pass
+
+    def _run_one(self, test: CodeType, timeout: float) -> str:
+        self.deadline = time.monotonic() + timeout
+        verdict = FAIL
+        try:
+            self._send({"op": "start", "cpu": int(timeout) + 1})
+            names = self._reply(self._read())
+            scope = {"__builtins__": builtins, "__name__": "test"}
+            scope.update({k: v for k, v in names.items() if isinstance(k, str) and k.isidentifier()})
+            exec(test, scope)
+            verdict = PASS
+        except TestTimeout:
+            verdict = TIMEOUT
+        except SandboxBroken:
+            self.close()
+            return FAIL
+        except (Exception, CompletionDied):  # noqa: BLE001 - any failure of the test is a fail
+            verdict = FAIL
+        try:
+            self._end()
+        except (SandboxBroken, TestTimeout):
+            self.close()
+        return verdict
+
+    def run_tests(self, code: str, tests: list[CodeType], timeout: float) -> list[str]:
+        """Verdicts (``"pass"``/``"fail"``/``"timeout"``) of compiled ``tests`` against ``code``."""
+        verdicts = []
+        for test in tests:
+            for attempt in (0, 1):
+                try:
+                    if self.proc is None or self.proc.poll() is not None:
+                        self.close()
+                        self.start()
+                        self._loaded = None
+                    if self._loaded != code:
+                        self.deadline = time.monotonic() + 30
+                        self._send({"op": "load", "code": code})
+                        self._read()
+                        self._loaded = code
+                    break
+                except (SandboxBroken, TestTimeout):
+                    self.close()
+                    if attempt:
+                        raise
+            verdicts.append(self._run_one(test, timeout))
+        return verdicts
+
+    _loaded: str | None = None
+
+
+class SandboxPool:
+    """``size`` sandboxes served by as many threads; reused across calls."""
+
+    def __init__(self, size: int | None = None, limits: SandboxLimits = SandboxLimits(), *, use_bwrap=None):
+        self.size = size or max(1, min(8, os.cpu_count() or 1))
+        self.sandboxes: queue.Queue[Sandbox] = queue.Queue()
+        for _ in range(self.size):
+            self.sandboxes.put(Sandbox(limits, use_bwrap=use_bwrap))
+        self.executor = ThreadPoolExecutor(self.size, thread_name_prefix="workbench-sandbox")
+        atexit.register(self.close)
+
+    def _job(self, code: str, tests: list[CodeType], timeout: float) -> list[str]:
+        sandbox = self.sandboxes.get()
+        try:
+            return sandbox.run_tests(code, tests, timeout)
+        finally:
+            self.sandboxes.put(sandbox)
+
+    def run(self, jobs: list[tuple[str, list[CodeType]]], timeout: float) -> list[list[str]]:
+        """Verdict lists, one per ``(code, tests)`` job, run in parallel."""
+        futures = [self.executor.submit(self._job, code, tests, timeout) for code, tests in jobs]
+        return [future.result() for future in futures]
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+        while not self.sandboxes.empty():
+            self.sandboxes.get().close()
+
+
+_pools: dict = {}
+_pools_lock = threading.Lock()
+
+
+def get_pool(limits: SandboxLimits = SandboxLimits(), *, workers: int | None = None, use_bwrap=None) -> SandboxPool:
+    """The shared pool for these settings (created on first use)."""
+    key = (limits, workers, use_bwrap)
+    with _pools_lock:
+        if key not in _pools:
+            _pools[key] = SandboxPool(workers, limits, use_bwrap=use_bwrap)
+        return _pools[key]
+
+
+__all__ = ["Sandbox", "SandboxPool", "SandboxLimits", "get_pool", "bwrap_path", "PASS", "FAIL", "TIMEOUT",
+           "NO_BWRAP_WARNING"]
