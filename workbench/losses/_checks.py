@@ -56,8 +56,9 @@ def check_labels(labels, scores: torch.Tensor, mask: torch.Tensor) -> torch.Tens
     if labels.dtype == torch.bool or labels.is_complex():
         raise ValueError(f"labels must be real numbers (graded preferences), got dtype {labels.dtype}")
     labels = labels.to(scores.dtype)
-    if torch.isnan(labels[mask]).any():
-        rows = torch.isnan(labels).logical_and(mask).any(dim=-1).nonzero().flatten().tolist()
+    bad = torch.isnan(labels).logical_and_(mask)
+    if bad.any():
+        rows = bad.any(dim=-1).nonzero().flatten().tolist()
         raise ValueError(f"labels contain NaN for real items in row(s) {rows[:10]}")
     return labels
 

@@ -106,12 +106,17 @@ def plackett_luce(scores, labels, *, mask=None, top_k=None, ties="breslow", max_
         raise ValueError(f"ties must be one of {TIE_METHODS}, got {ties!r}")
     limit = _top_k_limit(top_k, scores)
     s, y, m = _sort_by_labels(scores, labels, mask)
-    s = fill_masked(s, m)
+    if not bool(m.all()):
+        s = fill_masked(s, m)
     # suffix[:, j] = log sum_{l >= j} exp(s_l): the denominator of place j.
     suffix = torch.logcumsumexp(s.flip(-1), dim=-1).flip(-1)
-    groups = group_structure(y, m, s if ties == "efron" else None)
     places = torch.arange(s.shape[-1], device=s.device)
     counts = m & (places < limit)
+    has_ties = bool(((y[:, 1:] == y[:, :-1]) & m[:, 1:] & m[:, :-1]).any())
+    if not has_ties:  # every method reduces to the textbook sum
+        per_list = torch.where(counts, suffix - s, torch.zeros_like(s)).sum(dim=-1)
+        return reduce(per_list, reduction, valid=mask.any(dim=-1))
+    groups = group_structure(y, m, s if ties == "efron" else None)
     if ties == "breslow":
         terms = suffix.gather(-1, groups.start) - s
     elif ties == "efron":
