@@ -40,7 +40,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--batch", type=int, default=256)
+    # One thread by default: on a shared 2-core machine two intra-op threads
+    # contend with other jobs and the timings swing by 10x between runs.
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {args.batch}")
     print(f"{'K':>5} {'textbook ms':>12} {'vectorised ms':>14} {'ratio':>7}")
