@@ -119,3 +119,37 @@ def split(data: Comparisons, held_out: float = 0.2, *, seed: int = 0) -> tuple[C
     cut = int(round(len(order) * (1 - held_out)))
     part = lambda idx: Comparisons(data.n_items, data.chosen[idx], data.rejected[idx])  # noqa: E731
     return part(order[:cut]), part(order[cut:])
+
+
+def simulate_from_probabilities(win_probability, n_per_pair: int, *, seed: int = 0) -> Comparisons:
+    """``n_per_pair`` judgements of every pair i < j, item i winning with ``win_probability[i, j]``.
+
+    Any matrix works, including ones no reward vector can produce, such as a
+    rock-paper-scissors cycle: that is how the notebook shows where
+    Bradley-Terry's assumption of one scalar reward per item breaks.
+    """
+    matrix = np.asarray(win_probability, dtype=np.float64)
+    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+        raise ValueError(f"win_probability must be a square matrix, got shape {matrix.shape}")
+    if np.isnan(matrix).any() or (matrix < 0).any() or (matrix > 1).any():
+        raise ValueError("win_probability entries must be probabilities in [0, 1]")
+    rng = np.random.default_rng(seed)
+    first, second = np.triu_indices(len(matrix), k=1)
+    first, second = np.repeat(first, n_per_pair), np.repeat(second, n_per_pair)
+    first_wins = rng.random(len(first)) < matrix[first, second]
+    return Comparisons(len(matrix), np.where(first_wins, first, second), np.where(first_wins, second, first))
+
+
+def predicted_win_probability(rewards) -> np.ndarray:
+    """Bradley-Terry's ``P(i beats j) = σ(r_i - r_j)`` for every pair, as a matrix."""
+    rewards = np.asarray(rewards, dtype=np.float64)
+    return 1.0 / (1.0 + np.exp(-(rewards[:, None] - rewards[None, :])))
+
+
+def empirical_win_rate(data: Comparisons) -> np.ndarray:
+    """Observed share of wins of i over j (NaN where the pair was never compared)."""
+    wins = np.zeros((data.n_items, data.n_items))
+    np.add.at(wins, (data.chosen, data.rejected), 1)
+    games = wins + wins.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(games > 0, wins / np.where(games > 0, games, 1), np.nan)
