@@ -1,0 +1,49 @@
+"""Preference records: typed, validated, tokenised and batched.
+
+Records (TRL column conventions):
+
+* :class:`PreferencePair` ``(chosen, rejected, prompt=None, margin=None, tie=False)``:
+  text or chat-message lists; no ``prompt`` means an implicit prompt (the shared prefix).
+* :class:`RankedList` ``(prompt, responses, labels, top_k=None)``: K responses with
+  graded labels (higher = better, equal = tie); ``top_k`` for partial rankings.
+
+Typical use::
+
+    records = load_records("data/prefs.jsonl")          # or a Dataset, DataFrame, list of dicts
+    encoded = encode_records(records, tokenizer, max_length=256)
+    print(encoded.report)                                # how many were truncated
+    batch = collator_for(encoded.kind, tokenizer.pad_token_id)(encoded.items[:16])
+
+``load_records(source, kind="auto"|"pairwise"|"listwise")`` raises one ValueError
+listing every bad field as ``row i, field 'name': problem``. Sequences longer than
+``max_length`` lose prompt tokens from the left, never the record
+(:class:`TruncationReport` counts them). Batch layouts are documented in
+:mod:`workbench.data.collate`; :class:`LengthGroupedBatchSampler` cuts padding.
+Synthetic sets with a known ground truth live in :mod:`workbench.data.synthetic`.
+"""
+from workbench.data.collate import (
+    LengthGroupedBatchSampler,
+    ListwiseCollator,
+    PairwiseCollator,
+    collator_for,
+    pad_sequences,
+)
+from workbench.data.encoding import EncodedRecords, Tokenise, TruncationReport, encode_records, render, split_implicit
+from workbench.data.records import (
+    PreferencePair,
+    RankedList,
+    detect_kind,
+    load_records,
+    pairs_from_list,
+    rows_from,
+    validate_listwise,
+    validate_pairwise,
+    write_jsonl,
+)
+
+__all__ = [
+    "PreferencePair", "RankedList", "load_records", "rows_from", "detect_kind", "validate_pairwise",
+    "validate_listwise", "pairs_from_list", "write_jsonl", "encode_records", "EncodedRecords",
+    "TruncationReport", "Tokenise", "render", "split_implicit", "PairwiseCollator", "ListwiseCollator",
+    "collator_for", "pad_sequences", "LengthGroupedBatchSampler",
+]

@@ -1,0 +1,53 @@
+"""One training loop for every reward model, on Accelerate (CPU, one GPU, many GPUs/nodes).
+
+    from workbench.training import TrainConfig, train
+    result = train(TrainConfig(loss="bradley_terry", epochs=1, output_dir="runs/rm"),
+                   "data/prefs.jsonl", eval_data="data/prefs_eval.jsonl", evaluate_before=True)
+    result.eval_before["accuracy"], result.eval_metrics["accuracy"], result.items_per_second
+
+``train(config, train_data, eval_data=None, *, model=None, tokenizer=None,
+compute_loss=None, collate_fn=None, evaluate_fn=None, evaluate_before=False) -> TrainResult``
+
+* The loop (:mod:`workbench.training.loop`) owns the mechanics only: seeding, batches
+  grouped by length, AdamW + linear warm-up/decay, gradient accumulation, clipping,
+  bf16 on GPUs that support it (``mixed_precision="auto"``), optional gradient
+  checkpointing and LoRA (``peft``), tqdm progress, logging, periodic evaluation,
+  resumable checkpoints (``save_every`` -> ``output_dir/checkpoint-N``; ``resume_from``)
+  and a final plain ``transformers`` checkpoint in ``output_dir``.
+  ``config.batch_size`` is the global batch: under ``accelerate launch`` each of the
+  N processes gets ``batch_size / N`` of every batch, so a 2-process run follows the
+  same optimisation path as one process.
+* What is trained is pluggable. ``compute_loss(model, batch) -> (loss, metrics)``
+  (a scalar tensor and a dict of floats) and ``collate_fn(items) -> batch`` are the
+  whole interface: a PRM passes its token-level model, a step-label collator and
+  its objective; a two-head ODIN model passes its model and an objective that adds
+  its orthogonality/length terms. Nothing else in the loop changes. The defaults come
+  from :func:`objective_for` (``pairwise_objective`` / ``listwise_objective``: the
+  loss named by ``config.loss`` via ``workbench.losses.get_loss`` plus
+  ``config.center_weight`` x ``center_penalty``).
+* Metrics are pure functions (:mod:`workbench.training.metrics`):
+  ``pairwise_metrics(chosen, rejected)`` -> accuracy, mean margin;
+  ``listwise_metrics(scores, labels, mask)`` -> Kendall's tau, NDCG, pair and top-1 accuracy.
+* ``evaluate(model, encoded, pad_token_id)`` and ``score_records(model, tokenizer,
+  records)`` score held-out data in length-sorted batches.
+* ``TrainConfig`` loads from YAML with :func:`load_config` (unknown keys and wrong
+  types rejected, naming them); ``workbench train --config FILE.yaml`` uses it.
+"""
+from workbench.training.config import LoraSettings, TrainConfig, from_dict, load_config
+from workbench.training.evaluate import evaluate, predict, score_records
+from workbench.training.loop import TrainResult, as_encoded, make_accelerator, train
+from workbench.training.metrics import kendall_tau, listwise_metrics, ndcg, pairwise_metrics
+from workbench.training.objectives import (
+    listwise_objective,
+    objective_for,
+    pairwise_objective,
+    score_lists,
+    score_pairs,
+)
+
+__all__ = [
+    "TrainConfig", "LoraSettings", "load_config", "from_dict", "train", "TrainResult", "as_encoded",
+    "make_accelerator", "evaluate", "predict", "score_records", "pairwise_metrics", "listwise_metrics",
+    "kendall_tau", "ndcg", "pairwise_objective", "listwise_objective", "objective_for", "score_pairs",
+    "score_lists",
+]

@@ -1,0 +1,219 @@
+"""The one training loop: Accelerate, gradient accumulation, checkpoint and resume, any objective."""
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from accelerate import Accelerator
+from accelerate.state import AcceleratorState
+from accelerate.utils import DataLoaderConfiguration, set_seed
+from tqdm.auto import tqdm
+
+from workbench.data import EncodedRecords, LengthGroupedBatchSampler, TruncationReport, collator_for, encode_records
+from workbench.data.records import load_records
+from workbench.models import load_reward_model, save_reward_model
+from workbench.training.config import TrainConfig
+from workbench.training.evaluate import evaluate
+from workbench.training.objectives import objective_for
+
+STATE_FILE = "trainer_state.json"
+
+
+@dataclass
+class TrainResult:
+    """What a run produced: the trained model, its metrics and its speed."""
+
+    model: torch.nn.Module
+    tokenizer: object
+    eval_metrics: dict = field(default_factory=dict)  # held-out metrics after training ({} without eval data)
+    eval_before: dict = field(default_factory=dict)  # held-out metrics before training (evaluate_before=True)
+    history: list = field(default_factory=list)  # one dict per log interval / evaluation
+    steps: int = 0  # optimiser steps taken in this run (after a resume: in total)
+    items: int = 0  # pairs or lists trained on in this run
+    train_seconds: float = 0.0  # wall time of the optimisation, evaluations excluded
+    truncation: TruncationReport | None = None
+    output_dir: str | None = None
+
+    @property
+    def items_per_second(self) -> float:
+        return self.items / self.train_seconds if self.train_seconds > 0 else 0.0
+
+
+def as_encoded(data, tokenizer, max_length: int) -> EncodedRecords:
+    """Records from any source (path, Dataset, DataFrame, dicts, typed records) -> :class:`EncodedRecords`."""
+    if isinstance(data, EncodedRecords):
+        return data
+    if isinstance(data, list) and data and not isinstance(data[0], dict):
+        records = data
+    else:
+        records = load_records(data)
+    return encode_records(records, tokenizer, max_length=max_length)
+
+
+def make_accelerator(config: TrainConfig) -> Accelerator:
+    """An Accelerator for this config; ``split_batches`` makes ``batch_size`` the global batch."""
+    precision = config.mixed_precision
+    if precision == "auto":
+        precision = "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
+    state = AcceleratorState._shared_state
+    if state and state.get("_mixed_precision") not in (None, precision) and state.get("num_processes", 1) == 1:
+        AcceleratorState._reset_state()  # a new single-process run in the same Python (notebooks, tests)
+    return Accelerator(mixed_precision=precision, gradient_accumulation_steps=config.grad_accum,
+                       dataloader_config=DataLoaderConfiguration(split_batches=True))
+
+
+def _prepare_model(config: TrainConfig, model, tokenizer):
+    if model is None:
+        model, tokenizer = load_reward_model(config.model, pooling=config.pooling)
+    if config.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    if config.lora is not None:
+        from peft import LoraConfig, TaskType, get_peft_model
+
+        lora = LoraConfig(task_type=TaskType.SEQ_CLS, r=config.lora.r, lora_alpha=config.lora.alpha,
+                          lora_dropout=config.lora.dropout, target_modules=config.lora.target_modules)
+        model = get_peft_model(model, lora)
+    return model, tokenizer
+
+
+def _optimiser(config: TrainConfig, model, total_steps: int):
+    from transformers import get_scheduler
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+    scheduler = get_scheduler("linear", optimiser, num_warmup_steps=int(config.warmup_ratio * total_steps),
+                              num_training_steps=total_steps)
+    return optimiser, scheduler
+
+
+def train(config: TrainConfig, train_data, eval_data=None, *, model=None, tokenizer=None,
+          compute_loss=None, collate_fn=None, evaluate_fn=None, evaluate_before: bool = False) -> TrainResult:
+    """Train a reward model; the same call runs on CPU, one GPU or under ``accelerate launch``.
+
+    ``train_data``/``eval_data``: records from any source, :class:`EncodedRecords`, or
+    (with ``collate_fn``) any map-style dataset. ``compute_loss(model, batch) -> (loss,
+    metrics)`` defaults to the objective for ``config.loss``; ``evaluate_fn(model) ->
+    dict`` to :func:`workbench.training.evaluate` on ``eval_data``. ``model``/``tokenizer``
+    default to ``load_reward_model(config.model, pooling=config.pooling)``.
+    """
+    accelerator = make_accelerator(config)
+    set_seed(config.seed)
+    model, tokenizer = _prepare_model(config, model, tokenizer)
+    if collate_fn is None:
+        train_data = as_encoded(train_data, tokenizer, config.max_length)
+        collate_fn = collator_for(train_data.kind, tokenizer.pad_token_id)
+        if compute_loss is None:
+            compute_loss = objective_for(train_data.kind, config.loss, loss_kwargs=config.loss_kwargs,
+                                         center_weight=config.center_weight)
+    if compute_loss is None:
+        raise ValueError("a custom collate_fn needs a compute_loss(model, batch) -> (loss, metrics)")
+    if evaluate_fn is None and eval_data is not None:
+        held_out = as_encoded(eval_data, tokenizer, config.max_length)
+        evaluate_fn = lambda m: evaluate(m, held_out, tokenizer.pad_token_id,  # noqa: E731
+                                         batch_size=config.eval_batch_size)
+    result = TrainResult(model=None, tokenizer=tokenizer, output_dir=config.output_dir,
+                         truncation=getattr(train_data, "report", None))
+    if result.truncation is not None and result.truncation.n_truncated and accelerator.is_main_process:
+        print(f"training data: {result.truncation}")
+    if evaluate_before and evaluate_fn is not None:
+        result.eval_before = evaluate_fn(model)
+    sampler = LengthGroupedBatchSampler(getattr(train_data, "lengths", None), config.batch_size,
+                                        n_items=len(train_data), seed=config.seed,
+                                        group=64 if config.group_by_length else 1)
+    loader = torch.utils.data.DataLoader(train_data, batch_sampler=sampler, collate_fn=collate_fn)
+    steps_per_epoch = math.ceil(len(sampler) / config.grad_accum)
+    total = config.max_steps or max(1, math.ceil(config.epochs * steps_per_epoch))
+    optimiser, scheduler = _optimiser(config, model, total)
+    model, optimiser, loader, scheduler = accelerator.prepare(model, optimiser, loader, scheduler)
+    _run(config, accelerator, model, optimiser, scheduler, loader, sampler, compute_loss, evaluate_fn,
+         total, result)
+    model = accelerator.unwrap_model(model)
+    if evaluate_fn is not None:
+        result.eval_metrics = evaluate_fn(model)
+    result.model = model
+    if config.save_model and config.output_dir and accelerator.is_main_process:
+        save_reward_model(model, tokenizer, config.output_dir)
+    accelerator.wait_for_everyone()
+    return result
+
+
+def _run(config, accelerator, model, optimiser, scheduler, loader, sampler, compute_loss, evaluate_fn,
+         total, result) -> None:
+    """Optimiser steps until ``total``: accumulate, clip, step, log, evaluate, checkpoint."""
+    step, epoch, skip = _resume(config, accelerator, result)
+    bar = tqdm(total=total, initial=step, desc="train", disable=not (config.progress and accelerator.is_main_process))
+    window: dict[str, list[float]] = {}
+    start = time.perf_counter()
+    while step < total:
+        sampler.set_epoch(epoch)
+        batches = accelerator.skip_first_batches(loader, skip) if skip else loader
+        for micro, batch in enumerate(batches, start=skip):
+            with accelerator.accumulate(model):
+                loss, metrics = compute_loss(model, batch)
+                accelerator.backward(loss)
+                if accelerator.sync_gradients and config.max_grad_norm:
+                    accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+                optimiser.step()
+                scheduler.step()
+                optimiser.zero_grad()
+            result.items += _batch_items(batch)
+            for k, v in metrics.items():
+                window.setdefault(k, []).append(float(v))
+            if not accelerator.sync_gradients:
+                continue
+            step += 1
+            bar.update(1)
+            if step % config.log_every == 0 or step == total:
+                result.history.append({"step": step, "epoch": epoch, "lr": scheduler.get_last_lr()[0],
+                                       **{k: sum(v) / len(v) for k, v in window.items()}})
+                bar.set_postfix(loss=f"{result.history[-1].get('loss', float('nan')):.4f}")
+                window = {}
+            if config.eval_every and evaluate_fn is not None and step % config.eval_every == 0 and step < total:
+                paused = time.perf_counter()
+                result.history.append({"step": step, "eval": evaluate_fn(accelerator.unwrap_model(model))})
+                start += time.perf_counter() - paused
+            if config.save_every and step % config.save_every == 0:
+                _checkpoint(config, accelerator, step, epoch, micro + 1, result)
+            if step >= total:
+                break
+        else:
+            epoch, skip = epoch + 1, 0
+            continue
+        break
+    bar.close()
+    result.steps, result.train_seconds = step, result.train_seconds + time.perf_counter() - start
+
+
+def _batch_items(batch: dict) -> int:
+    """Pairs or lists in a batch (``mask`` (B, K) for lists, ``margin`` (B,) for pairs)."""
+    for key in ("mask", "margin", "labels"):
+        if key in batch:
+            return len(batch[key])
+    return len(next(iter(batch.values())))
+
+
+def _checkpoint(config, accelerator, step: int, epoch: int, batches_done: int, result) -> None:
+    """Resumable state (weights, optimiser, scheduler, RNG) in ``output_dir/checkpoint-<step>``."""
+    folder = Path(config.output_dir) / f"checkpoint-{step}"
+    accelerator.save_state(str(folder))
+    if accelerator.is_main_process:
+        state = {"step": step, "epoch": epoch, "batches_done": batches_done, "history": result.history}
+        (folder / STATE_FILE).write_text(json.dumps(state))
+    accelerator.wait_for_everyone()
+
+
+def _resume(config, accelerator, result) -> tuple[int, int, int]:
+    """(step, epoch, batches to skip in that epoch) from ``config.resume_from``, or zeros."""
+    if not config.resume_from:
+        return 0, 0, 0
+    folder = Path(config.resume_from)
+    if not (folder / STATE_FILE).is_file():
+        raise ValueError(f"resume_from={folder}: no {STATE_FILE} (not a checkpoint written by train)")
+    accelerator.load_state(str(folder))
+    state = json.loads((folder / STATE_FILE).read_text())
+    result.history = list(state["history"])
+    return int(state["step"]), int(state["epoch"]), int(state["batches_done"])
