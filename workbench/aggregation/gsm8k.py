@@ -1,0 +1,118 @@
+"""A real reward matrix: GSM8K model solutions scored by the rule rewards.
+
+Each GSM8K test question in ``../shared/data/gsm8k/example_model_solutions.jsonl``
+comes with four solutions written by four models (GPT-3 6B/175B, fine-tuned
+or with a verifier). They are a natural GRPO group: one prompt, several
+completions. We score every solution with three rewards from
+:mod:`workbench.rewards`:
+
+* ``correctness``: ``correctness_reward`` against the reference (1 / 0);
+* ``format``: the solution ends with a GSM8K answer line ``A: <number>``;
+* ``length``: ``make_length_penalty(target)``, ``-max(0, words - target) / target``.
+
+The project bundles a subset (``data/gsm8k_solutions_sample.jsonl``, MIT, made
+by :func:`write_bundled_sample`) so notebooks run on a fresh clone.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from workbench.paths import DATA_DIR, shared_data_dir
+
+from .matrix import RewardMatrix
+
+MODELS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification")
+BUNDLED = DATA_DIR / "gsm8k_solutions_sample.jsonl"
+ANSWER_LINE = r".*\nA: ?-?[\d,]*\.?\d+"
+REWARD_NAMES = ("correctness", "format", "length")
+
+
+def shared_solutions_path() -> Path | None:
+    """The full 1,319-question file in ../shared/data, or None when absent."""
+    root = shared_data_dir()
+    path = root / "gsm8k" / "example_model_solutions.jsonl" if root else None
+    return path if path is not None and path.is_file() else None
+
+
+def load_solution_groups(path: str | Path | None = None, *, n_groups: int | None = None) -> list[dict]:
+    """Read GSM8K solution groups: ``[{"question", "ground_truth", "models", "solutions", "is_correct"}]``.
+
+    path: a file in the shared format (default: the bundled sample). Raises
+    ValueError naming the line and field when a record is malformed.
+    """
+    path = Path(path) if path is not None else BUNDLED
+    groups = []
+    with open(path, encoding="utf-8") as handle:
+        for line_number, line in enumerate(handle, start=1):
+            if n_groups is not None and len(groups) >= n_groups:
+                break
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            for field in ("question", "ground_truth", *MODELS):
+                if field not in record:
+                    raise ValueError(f"{path}: line {line_number} has no field {field!r}")
+            for model in MODELS:
+                if not isinstance(record[model], dict) or "solution" not in record[model]:
+                    raise ValueError(f"{path}: line {line_number}, field {model!r} needs a 'solution'")
+            groups.append({
+                "question": record["question"], "ground_truth": record["ground_truth"],
+                "models": list(MODELS),
+                "solutions": [record[m]["solution"] for m in MODELS],
+                "is_correct": [bool(record[m].get("is_correct")) for m in MODELS],
+            })
+    return groups
+
+
+def gsm8k_reward_functions(length_target: int = 50) -> dict:
+    """The three rule rewards used here, by name, in TRL's signature."""
+    from workbench.rewards import correctness_reward, make_format_reward, make_length_penalty
+
+    answer_line = make_format_reward(pattern=ANSWER_LINE)
+    answer_line.__name__ = "format"
+    return {"correctness": correctness_reward, "format": answer_line,
+            "length": make_length_penalty(length_target)}
+
+
+def gsm8k_reward_matrix(groups: list[dict], *, length_target: int = 50) -> RewardMatrix:
+    """Score every solution of every group: a :class:`RewardMatrix` with N = 4 * len(groups), F = 3.
+
+    ``meta`` holds ``is_correct`` (the data set's own label), ``models`` and ``questions``.
+    """
+    completions = [s for g in groups for s in g["solutions"]]
+    truth = [g["ground_truth"] for g in groups for _ in g["solutions"]]
+    group_ids = np.repeat(np.arange(len(groups)), [len(g["solutions"]) for g in groups])
+    columns = {name: func(completions, ground_truth=truth)
+               for name, func in gsm8k_reward_functions(length_target).items()}
+    matrix = RewardMatrix.from_columns(columns, group_ids=group_ids, texts=completions)
+    matrix.meta = {"is_correct": np.array([c for g in groups for c in g["is_correct"]]),
+                   "models": [m for g in groups for m in g["models"]],
+                   "questions": [g["question"] for g in groups]}
+    return matrix
+
+
+def write_bundled_sample(source: str | Path | None = None, dest: str | Path = BUNDLED, *,
+                         n_groups: int = 160, seed: int = 0) -> Path:
+    """Write the bundled subset: every group whose format reward varies, then random others.
+
+    Keeps the records in the shared file's format (the reference solution is
+    cut to its final answer line to save space).
+    """
+    source = Path(source) if source is not None else shared_solutions_path()
+    if source is None:
+        raise ValueError("no source: ../shared/data/gsm8k/example_model_solutions.jsonl is absent")
+    records = [json.loads(line) for line in open(source, encoding="utf-8") if line.strip()]
+    matrix = gsm8k_reward_matrix(load_solution_groups(source))
+    format_column = matrix.column("format")
+    varied = [g for g in range(matrix.num_groups) if np.ptp(format_column[matrix.group(g)]) > 0]
+    rest = [g for g in np.random.default_rng(seed).permutation(len(records)) if g not in set(varied)]
+    chosen = sorted(varied[:n_groups] + rest[:max(0, n_groups - len(varied))])
+    with open(dest, "w", encoding="utf-8") as handle:
+        for g in chosen:
+            record = dict(records[g])
+            record["ground_truth"] = record["ground_truth"].strip().splitlines()[-1]
+            handle.write(json.dumps(record) + "\n")
+    return Path(dest)
