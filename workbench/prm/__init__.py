@@ -1,0 +1,61 @@
+"""Process supervision: step-labelled records, PRM/ORM training, automatic step
+annotation (Monte-Carlo rollouts, first-error search, LLM judge, formal
+verification, consensus), and using step scores (aggregation, best-of-N,
+step-level beam search, potential-based shaping).
+
+    from workbench.prm import verify_arithmetic, make_problems, SimulatedPolicy, FirstErrorSearch
+    verify_arithmetic("She has 16 - 3 - 4 = <<16-3-4=9>>9 eggs.")      # True
+    problems = make_problems(50, seed=0)
+    policy = SimulatedPolicy(problems, error_rate=0.1, recover_rate=0.1)
+    record = policy.sample(problems[0].question)                       # labelled with the truth
+    FirstErrorSearch(policy, n=8).annotate(record).first_error         # vs record.first_error
+
+Modules: ``records`` (StepRecord, converters), ``verify`` (exact arithmetic),
+``simulated`` (known-truth problems and policy), ``policy`` (transformers / HTTP
+rollouts), ``annotate`` (annotators, consensus, metrics), ``judge`` (LLM judge),
+``model`` / ``train`` (PRM and ORM), ``scoring`` (aggregation, best-of-N, beam
+search, shaping), ``gsm8k`` (the ORM-vs-PRM comparison on real solutions).
+"""
+from workbench.prm.annotate import (
+    FirstErrorSearch,
+    MonteCarloAnnotator,
+    StepAnnotation,
+    VerifierAnnotator,
+    annotate_all,
+    consensus,
+    first_error_accuracy,
+    labels_from_first_error,
+    processbench_f1,
+)
+from workbench.prm.judge import JudgeAnnotator, OpenAIJudge, SimulatedJudge, TransformersJudge, parse_verdict
+from workbench.prm.records import (
+    StepRecord,
+    answers_equal,
+    from_gsm8k,
+    from_math_shepherd,
+    from_prm800k,
+    from_trl,
+    split_steps,
+    to_trl,
+    validate_record,
+)
+from workbench.prm.scoring import (
+    AGGREGATIONS,
+    aggregate,
+    best_of_n,
+    best_of_n_accuracy,
+    potential_shaping,
+    step_beam_search,
+)
+from workbench.prm.simulated import ArithmeticProblem, SimulatedPolicy, make_problems, true_labels
+from workbench.prm.verify import corrupt_step, evaluate, verify_arithmetic
+
+__all__ = [
+    "StepRecord", "from_gsm8k", "from_prm800k", "from_math_shepherd", "to_trl", "from_trl", "split_steps",
+    "validate_record", "answers_equal", "verify_arithmetic", "evaluate", "corrupt_step",
+    "ArithmeticProblem", "make_problems", "SimulatedPolicy", "true_labels",
+    "StepAnnotation", "MonteCarloAnnotator", "FirstErrorSearch", "VerifierAnnotator", "JudgeAnnotator",
+    "OpenAIJudge", "TransformersJudge", "SimulatedJudge", "parse_verdict", "consensus", "annotate_all",
+    "labels_from_first_error", "first_error_accuracy", "processbench_f1",
+    "AGGREGATIONS", "aggregate", "best_of_n", "best_of_n_accuracy", "step_beam_search", "potential_shaping",
+]

@@ -1,0 +1,232 @@
+"""Process and outcome reward models on one backbone, trained by ``workbench.training``.
+
+PRM: ``AutoModelForTokenClassification`` with ``num_labels=1``; the input is
+``[CLS] prompt [SEP] step_1 <sep> step_2 <sep> ... step_S <sep>`` and the score of
+step ``s`` is ``sigmoid(logit)`` at its separator token (the tokenizer's
+``[SEP]`` for encoders, the tokens of ``"\\n"`` for decoders: the last one is read).
+The loss is binary cross-entropy against hard or soft step labels, over labelled
+steps only (Lightman et al., 2023; Wang et al., 2024):
+
+    L = -(1/|L|) sum_{s in L} [y_s log p_s + (1 - y_s) log(1 - p_s)]
+
+The separator ids are stored in ``config.prm_separator_ids``, so a saved PRM is
+a plain checkpoint: ``AutoModelForTokenClassification.from_pretrained(path)``.
+With a bidirectional encoder each step's score also sees later steps.
+
+ORM: the same backbone as ``AutoModelForSequenceClassification`` (``num_labels=1``,
+``workbench.models.load_reward_model``) scoring ``prompt [SEP] solution`` with
+BCE against the final answer's correctness (Cobbe et al., 2021, verifiers).
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from workbench.prm.records import StepRecord
+
+IGNORE = -100.0
+
+
+def separator_ids(tokenizer) -> list[int]:
+    """The token ids placed after every step: ``[SEP]`` if the tokenizer has one, else ``"\\n"``."""
+    if tokenizer.sep_token_id is not None:
+        return [tokenizer.sep_token_id]
+    ids = tokenizer.encode("\n", add_special_tokens=False)
+    if not ids:
+        raise ValueError("tokenizer has no [SEP] token and encodes '\\n' to nothing; pass separator ids")
+    return ids
+
+
+def _quiet_transformers():
+    """Silence the load report (missing head weights are expected: the head is new)."""
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+
+
+def load_prm(path: str | None = None, *, num_hidden_layers: int | None = None):
+    """(model, tokenizer) for a PRM from a backbone or a saved PRM; None = offline MiniLM.
+
+    ``num_hidden_layers`` keeps only the first layers of the backbone (a smaller,
+    faster model for CPU notebooks).
+    """
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    from workbench.models import ensure_pad_token
+    from workbench.paths import default_backbone
+
+    _quiet_transformers()
+    path = path or default_backbone()
+    kwargs = {"num_hidden_layers": num_hidden_layers} if num_hidden_layers else {}
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForTokenClassification.from_pretrained(path, num_labels=1, **kwargs)
+    ensure_pad_token(tokenizer, model)
+    if getattr(model.config, "prm_separator_ids", None) is None:
+        model.config.prm_separator_ids = separator_ids(tokenizer)
+    return model, tokenizer
+
+
+def load_orm(path: str | None = None, *, num_hidden_layers: int | None = None):
+    """(model, tokenizer) for an ORM: ``AutoModelForSequenceClassification`` with one output."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from workbench.models import ensure_pad_token
+    from workbench.paths import default_backbone
+
+    _quiet_transformers()
+    path = path or default_backbone()
+    kwargs = {"num_hidden_layers": num_hidden_layers} if num_hidden_layers else {}
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=1, **kwargs)
+    ensure_pad_token(tokenizer, model)
+    return model, tokenizer
+
+
+def encode_steps(record: StepRecord, tokenizer, separator: list[int], *, max_length: int = 256) -> dict:
+    """Token ids with a float label at each step's last separator token (-100 elsewhere).
+
+    Over ``max_length`` the prompt is cut from the left first, then trailing steps
+    are dropped (``dropped_steps`` counts them). Returns ``input_ids``, ``labels``
+    (floats; -100 also for unlabelled steps), ``positions`` (index of each kept
+    step's score token) and ``dropped_steps``.
+    """
+    steps = [tokenizer.encode(step, add_special_tokens=False) + separator for step in record.steps]
+    head = [tokenizer.cls_token_id] if tokenizer.cls_token_id is not None else []
+    middle = [tokenizer.sep_token_id] if tokenizer.sep_token_id is not None else separator
+    prompt = tokenizer.encode(record.prompt, add_special_tokens=False)
+    budget = max_length - len(head) - len(middle) - sum(len(s) for s in steps)
+    if budget < len(prompt):
+        prompt = prompt[max(0, len(prompt) - max(budget, 16)):]
+    ids = head + prompt + middle
+    labels = [IGNORE] * len(ids)
+    positions = []
+    kept = 0
+    for step, label in zip(steps, record.labels):
+        if len(ids) + len(step) > max_length:
+            break
+        ids += step
+        labels += [IGNORE] * (len(step) - 1) + [IGNORE if label is None else float(label)]
+        positions.append(len(ids) - 1)
+        kept += 1
+    return {"input_ids": ids, "labels": labels, "positions": positions, "dropped_steps": len(steps) - kept}
+
+
+def make_step_collator(pad_token_id: int):
+    """``collate(items) -> batch``: right-padded ``input_ids``/``attention_mask`` (B, T), ``labels`` (B, T)."""
+
+    def collate(items: list[dict]) -> dict:
+        width = max(len(item["input_ids"]) for item in items)
+        ids = torch.full((len(items), width), pad_token_id, dtype=torch.long)
+        labels = torch.full((len(items), width), IGNORE)
+        for row, item in enumerate(items):
+            n = len(item["input_ids"])
+            ids[row, :n] = torch.tensor(item["input_ids"])
+            labels[row, :n] = torch.tensor(item["labels"])
+        return {"input_ids": ids, "attention_mask": (torch.arange(width)[None, :] <
+                                                   torch.tensor([len(i["input_ids"]) for i in items])[:, None]).long(),
+                "labels": labels}
+
+    return collate
+
+
+def prm_loss(model, batch: dict) -> tuple[torch.Tensor, dict]:
+    """BCE between step logits and (hard or soft) labels at labelled separator tokens.
+
+    batch: ``input_ids``, ``attention_mask`` (B, T) and ``labels`` (B, T) floats with
+    -100 where there is no labelled step. Returns (loss, {"loss", "step_accuracy"}).
+    """
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[..., 0]
+    labels = batch["labels"].to(logits.device)
+    where = labels != IGNORE
+    if not where.any():
+        zero = logits.sum() * 0.0  # no labelled step in the batch: no signal, no NaN
+        return zero, {"loss": 0.0, "step_accuracy": 0.0}
+    chosen, targets = logits[where].float(), labels[where].float()
+    loss = F.binary_cross_entropy_with_logits(chosen, targets)
+    accuracy = ((chosen > 0) == (targets >= 0.5)).float().mean()
+    return loss, {"loss": float(loss.detach()), "step_accuracy": float(accuracy)}
+
+
+def solution_text(record: StepRecord) -> str:
+    """The solution as one text: steps one per line, then the final answer if any."""
+    lines = list(record.steps) + ([f"The answer is {record.answer}."] if record.answer is not None else [])
+    return "\n".join(lines)
+
+
+def encode_outcome(record: StepRecord, tokenizer, *, label: float | None, max_length: int = 256) -> dict:
+    """``prompt`` / solution pair for an ORM (prompt cut first), with the outcome label."""
+    encoded = tokenizer(record.prompt, solution_text(record), truncation="only_first", max_length=max_length)
+    return {"input_ids": encoded["input_ids"], "label": IGNORE if label is None else float(label)}
+
+
+def make_outcome_collator(pad_token_id: int):
+    """``collate(items)``: right-padded ``input_ids``/``attention_mask`` (B, T), ``labels`` (B,)."""
+    step_collate = make_step_collator(pad_token_id)
+
+    def collate(items: list[dict]) -> dict:
+        batch = step_collate([{"input_ids": i["input_ids"], "labels": [IGNORE] * len(i["input_ids"])}
+                              for i in items])
+        batch["labels"] = torch.tensor([item["label"] for item in items])
+        return batch
+
+    return collate
+
+
+def orm_loss(model, batch: dict) -> tuple[torch.Tensor, dict]:
+    """BCE between the solution score and its final correctness. labels: (B,) in [0, 1]."""
+    from workbench.models import forward_scores
+
+    scores = forward_scores(model, batch["input_ids"], batch["attention_mask"])
+    labels = batch["labels"].to(scores.device).float()
+    loss = F.binary_cross_entropy_with_logits(scores.float(), labels)
+    accuracy = ((scores > 0) == (labels >= 0.5)).float().mean()
+    return loss, {"loss": float(loss.detach()), "accuracy": float(accuracy)}
+
+
+@torch.no_grad()
+def prm_step_scores(model, tokenizer, records: list[StepRecord], *, max_length: int = 256,
+                    batch_size: int = 32) -> list[list[float]]:
+    """Per record, ``sigmoid`` of the step logits: S probabilities (fewer if truncated)."""
+    model.eval()
+    separator = list(getattr(model.config, "prm_separator_ids", None) or separator_ids(tokenizer))
+    collate = make_step_collator(tokenizer.pad_token_id)
+    device = next(model.parameters()).device
+    encoded = [encode_steps(r, tokenizer, separator, max_length=max_length) for r in records]
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]["input_ids"]))
+    scores: list[list[float]] = [[] for _ in records]
+    for start in range(0, len(order), batch_size):
+        chunk = order[start:start + batch_size]
+        batch = collate([encoded[i] for i in chunk])
+        logits = model(input_ids=batch["input_ids"].to(device),
+                       attention_mask=batch["attention_mask"].to(device)).logits[..., 0].float()
+        probabilities = torch.sigmoid(logits).cpu()
+        for row, index in enumerate(chunk):
+            scores[index] = probabilities[row, encoded[index]["positions"]].tolist()
+    return scores
+
+
+@torch.no_grad()
+def orm_scores(model, tokenizer, records: list[StepRecord], *, max_length: int = 256,
+               batch_size: int = 32) -> list[float]:
+    """Per record, ``sigmoid`` of the ORM's score: the probability the solution is right."""
+    from workbench.models import forward_scores
+
+    model.eval()
+    collate = make_outcome_collator(tokenizer.pad_token_id)
+    device = next(model.parameters()).device
+    encoded = [encode_outcome(r, tokenizer, label=None, max_length=max_length) for r in records]
+    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]["input_ids"]))
+    scores = [0.0] * len(records)
+    for start in range(0, len(order), batch_size):
+        chunk = order[start:start + batch_size]
+        batch = collate([encoded[i] for i in chunk])
+        values = torch.sigmoid(forward_scores(model, batch["input_ids"].to(device),
+                                              batch["attention_mask"].to(device)).float()).cpu()
+        for row, index in enumerate(chunk):
+            scores[index] = float(values[row])
+    return scores
+
+
+def first_error_from_scores(step_scores: list[float], threshold: float = 0.5) -> int | None:
+    """The first step scored below ``threshold`` (None: none), as ProcessBench asks a PRM."""
+    return next((i for i, score in enumerate(step_scores) if score < threshold), None)
