@@ -8,7 +8,7 @@ by name. Advantages: :func:`group_advantages` (one score),
 :func:`trl_advantages` (TRL 1.16's GRPOTrainer on a reward matrix).
 :func:`combined_reward` wraps several reward functions into one TRL reward function.
 """
-from .advantages import (distinct_advantage_patterns, group_advantages, group_zscores,
+from .advantages import (collapsing_group_pairs, distinct_advantage_patterns, group_advantages, group_zscores,
                          trl_advantages)
 from .constrained import Constraint, LagrangianCombiner, run_constrained_bandit
 from .matrix import RewardMatrix, contiguous_group_ids
@@ -19,7 +19,7 @@ from .strategies import (METHODS, combine, lexicographic, lexicographic_ranks,
 
 __all__ = [
     "METHODS", "Constraint", "LagrangianCombiner", "RewardMatrix", "combine",
-    "contiguous_group_ids", "distinct_advantage_patterns", "group_advantages", "group_zscores",
+    "collapsing_group_pairs", "contiguous_group_ids", "distinct_advantage_patterns", "group_advantages", "group_zscores",
     "lexicographic", "lexicographic_ranks", "normalize_then_sum", "pareto_front",
     "pareto_levels", "pareto_scores", "preference_utility", "run_constrained_bandit",
     "select_by_preference", "trl_advantages", "weighted_sum",

@@ -140,3 +140,35 @@ def distinct_advantage_patterns(rewards, group_ids=None, *, weights=None, decima
         patterns = {tuple(np.round(advantages[groups == g], decimals)) for g in range(out["groups"])}
         out[aggregation] = len(patterns)
     return out
+
+
+def collapsing_group_pairs(rewards, group_ids=None, *, weights=None, decimals: int = 3) -> list[tuple[int, int]]:
+    """Pairs of groups that GRPO cannot tell apart but GDPO can.
+
+    A pair ``(g, h)`` qualifies when the two groups hold different multisets of
+    reward vectors, their sum-then-normalise advantages are equal (sorted,
+    rounded to ``decimals``) and their normalise-then-sum advantages are not.
+    rewards: (N, F); returns pairs of dense group ids, ``g < h``.
+    """
+    rewards = as_reward_matrix(rewards)
+    groups = as_group_ids(group_ids, len(rewards))
+    grpo = trl_advantages(rewards, group_ids=groups, weights=weights, aggregation="sum_then_normalize")
+    gdpo = trl_advantages(rewards, group_ids=groups, weights=weights, aggregation="normalize_then_sum")
+    by_pattern: dict[tuple, list[int]] = {}
+    for g in range(int(groups.max()) + 1 if len(groups) else 0):
+        rows = groups == g
+        by_pattern.setdefault(tuple(np.sort(np.round(grpo[rows], decimals))), []).append(g)
+    pairs = []
+    for members in by_pattern.values():
+        for i, g in enumerate(members):
+            for h in members[i + 1:]:
+                same_rewards = _multiset(rewards[groups == g]) == _multiset(rewards[groups == h])
+                same_gdpo = np.array_equal(np.sort(np.round(gdpo[groups == g], decimals)),
+                                           np.sort(np.round(gdpo[groups == h], decimals)))
+                if not same_rewards and not same_gdpo:
+                    pairs.append((g, h))
+    return pairs
+
+
+def _multiset(rows: np.ndarray) -> list:
+    return sorted(tuple(np.round(r, 6)) for r in np.nan_to_num(rows, nan=-np.inf))

@@ -8,7 +8,11 @@ completions. We score every solution with three rewards from
 
 * ``correctness``: ``correctness_reward`` against the reference (1 / 0);
 * ``format``: the solution ends with a GSM8K answer line ``A: <number>``;
-* ``length``: ``make_length_penalty(target)``, ``-max(0, words - target) / target``.
+* ``length``: DAPO's soft overlong punishment (Yu et al. 2025,
+  ``make_soft_overlong_reward``): 0 up to ``max_length - cache_length`` words,
+  then falling linearly to -1 at ``max_length`` and -1 beyond. Its plateaus
+  make equal reward vectors common, which is where GRPO's sum collapses
+  distinct combinations (notebook 07).
 
 The project bundles a subset (``data/gsm8k_solutions_sample.jsonl``, MIT, made
 by :func:`write_bundled_sample`) so notebooks run on a fresh clone.
@@ -67,17 +71,17 @@ def load_solution_groups(path: str | Path | None = None, *, n_groups: int | None
     return groups
 
 
-def gsm8k_reward_functions(length_target: int = 50) -> dict:
+def gsm8k_reward_functions(max_length: int = 60, cache_length: int = 20) -> dict:
     """The three rule rewards used here, by name, in TRL's signature."""
-    from workbench.rewards import correctness_reward, make_format_reward, make_length_penalty
+    from workbench.rewards import correctness_reward, make_format_reward, make_soft_overlong_reward
 
     answer_line = make_format_reward(pattern=ANSWER_LINE)
     answer_line.__name__ = "format"
     return {"correctness": correctness_reward, "format": answer_line,
-            "length": make_length_penalty(length_target)}
+            "length": make_soft_overlong_reward(max_length, cache_length)}
 
 
-def gsm8k_reward_matrix(groups: list[dict], *, length_target: int = 50) -> RewardMatrix:
+def gsm8k_reward_matrix(groups: list[dict], *, max_length: int = 60, cache_length: int = 20) -> RewardMatrix:
     """Score every solution of every group: a :class:`RewardMatrix` with N = 4 * len(groups), F = 3.
 
     ``meta`` holds ``is_correct`` (the data set's own label), ``models`` and ``questions``.
@@ -86,7 +90,7 @@ def gsm8k_reward_matrix(groups: list[dict], *, length_target: int = 50) -> Rewar
     truth = [g["ground_truth"] for g in groups for _ in g["solutions"]]
     group_ids = np.repeat(np.arange(len(groups)), [len(g["solutions"]) for g in groups])
     columns = {name: func(completions, ground_truth=truth)
-               for name, func in gsm8k_reward_functions(length_target).items()}
+               for name, func in gsm8k_reward_functions(max_length, cache_length).items()}
     matrix = RewardMatrix.from_columns(columns, group_ids=group_ids, texts=completions)
     matrix.meta = {"is_correct": np.array([c for g in groups for c in g["is_correct"]]),
                    "models": [m for g in groups for m in g["models"]],
@@ -116,3 +120,17 @@ def write_bundled_sample(source: str | Path | None = None, dest: str | Path = BU
             record["ground_truth"] = record["ground_truth"].strip().splitlines()[-1]
             handle.write(json.dumps(record) + "\n")
     return Path(dest)
+
+
+def model_arms(matrix: RewardMatrix) -> dict[str, np.ndarray]:
+    """``{model: (n, F) reward rows of its solutions}``: each model as a policy (bandit arm)."""
+    models = np.asarray(matrix.meta["models"])
+    return {model: matrix.rewards[models == model] for model in dict.fromkeys(models)}
+
+
+def model_means(matrix: RewardMatrix):
+    """Mean of each reward per model: a DataFrame indexed by model (policies as points)."""
+    import pandas as pd
+
+    return pd.DataFrame({m: np.nanmean(rows, axis=0) for m, rows in model_arms(matrix).items()},
+                        index=list(matrix.names)).T
