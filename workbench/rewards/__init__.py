@@ -28,6 +28,8 @@ Code execution (:mod:`.execution`, :mod:`.sandbox`)
     limits=SandboxLimits(), workers=None, use_bwrap=None)``;
     ``run_code_tests(codes, test_cases, *, timeout)`` -> per-test ``"pass"/"fail"/"timeout"``;
     ``extract_code(text)``: the last fenced Python block.
+    ``naive_code_reward(completions, test_cases)``: the textbook runner (no isolation,
+    forgeable), kept to teach and to benchmark against.
 
 Length (:mod:`.shaping`)
     ``make_length_penalty(target, *, coef=1.0)``, ``make_soft_overlong_reward(max_length,
@@ -52,6 +54,7 @@ from workbench.rewards.execution import (
     code_execution_reward,
     extract_code,
     make_code_execution_reward,
+    naive_code_reward,
     run_code_tests,
 )
 from workbench.rewards.format import format_reward, make_format_reward
@@ -82,5 +85,6 @@ __all__ = [
     "make_group_length_penalty",
     "make_length_penalty",
     "make_soft_overlong_reward",
+    "naive_code_reward",
     "run_code_tests",
 ]

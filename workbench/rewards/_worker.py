@@ -214,13 +214,43 @@ def _child(code: str, cfg: dict, sock_fd: int, out_fd: int, workdir: str) -> Non
 
 
 # ---------------------------------------------------------------- worker
+def _others() -> list[int]:
+    """Live processes in our pid namespace other than its init and us (zombies skipped)."""
+    me, found = os.getpid(), []
+    for name in os.listdir("/proc"):
+        if name.isdigit() and int(name) not in (1, me):
+            try:
+                with open(f"/proc/{name}/stat", "rb") as stat:
+                    if stat.read().rsplit(b")", 1)[1].split()[0] != b"Z":
+                        found.append(int(name))
+            except (OSError, IndexError):
+                pass
+    return found
+
+
 def _sweep(cfg: dict, child_pid: int) -> None:
-    """Kill the child and everything it started (daemons included)."""
+    """Kill the child and everything it started (daemons that left its session included)."""
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(child_pid, signal.SIGKILL)
+        except OSError:
+            pass
     try:
-        os.killpg(child_pid, signal.SIGKILL)
-    except OSError:
+        os.waitpid(child_pid, 0)
+    except ChildProcessError:
         pass
-    if cfg["uid"] >= 0:  # root: a helper with the child's uid kills every process of that uid
+    if cfg["pidns"]:  # our own pid namespace: every process but its init and us is the child's
+        for _ in range(10):
+            others = _others()
+            if not others:
+                break
+            for pid in others:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            _reap()
+    elif cfg["uid"] >= 0:  # root, shared pid space: a helper with the child's uid kills that uid
         helper = os.fork()
         if helper == 0:
             try:
@@ -232,25 +262,16 @@ def _sweep(cfg: dict, child_pid: int) -> None:
                 pass
             os._exit(0)
         os.waitpid(helper, 0)
-    elif cfg["pidns"]:  # own pid namespace: everything but its init and us belongs to the child
-        me = os.getpid()
-        for _ in range(3):
-            for name in os.listdir("/proc"):
-                if name.isdigit() and int(name) not in (1, me):
-                    try:
-                        os.kill(int(name), signal.SIGKILL)
-                    except OSError:
-                        pass
-    try:
-        os.waitpid(child_pid, 0)
-    except ChildProcessError:
-        pass
-    while True:  # reap anything else reparented to us
+    _reap()
+
+
+def _reap() -> None:
+    while True:
         try:
             if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                break
+                return
         except ChildProcessError:
-            break
+            return
 
 
 def _wipe(cfg: dict, workdir: str) -> None:

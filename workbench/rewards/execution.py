@@ -9,7 +9,11 @@ described in :mod:`workbench.rewards.sandbox`.
 """
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import tempfile
 from types import CodeType
 
 from workbench.rewards._text import column, completion_texts
@@ -110,3 +114,35 @@ def code_execution_reward(completions, test_cases=None, *, timeout: float = 2.0,
     """
     return make_code_execution_reward(timeout=timeout, timeout_penalty=timeout_penalty)(
         completions, test_cases=test_cases, **kwargs)
+
+
+def naive_code_reward(completions, test_cases=None, *, timeout: float = 5.0, python: str = sys.executable,
+                      **kwargs) -> list[float | None]:
+    """The textbook runner, for teaching and benchmarks only: NO isolation, forgeable verdicts.
+
+    Writes each completion plus one test to a file and runs a fresh interpreter
+    on it, sequentially; exit code 0 counts as a pass. ``sys.exit(0)`` before the
+    asserts, an always-equal object or a patched builtin fool it (notebook 05).
+
+    >>> naive_code_reward(["import sys\\nsys.exit(0)"], test_cases=[["assert add(1, 2) == 3"]])
+    [1.0]
+    """
+    codes = [extract_code(text) for text in completion_texts(completions)]
+    compiled = compile_tests(test_cases, len(codes))
+    scores: list[float | None] = []
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "test.py")
+        for code, tests, raw in zip(codes, compiled, test_cases):
+            if not tests:
+                scores.append(None)
+                continue
+            passed = 0
+            for test in raw:
+                with open(path, "w") as handle:
+                    handle.write(code + "\n" + test + "\n")
+                try:
+                    passed += subprocess.run([python, path], capture_output=True, timeout=timeout).returncode == 0
+                except subprocess.TimeoutExpired:
+                    pass
+            scores.append(passed / len(tests))
+    return scores

@@ -172,15 +172,22 @@ class Sandbox:
                "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8",
                "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev",
                "--size", str(self.limits.tmpfs_bytes), "--tmpfs", "/tmp",
+               "--perms", "0755", "--dir", "/opt", "--perms", "0755", "--dir", "/opt/workbench",
                "--ro-bind", str(WORKER), "/opt/workbench/worker.py"]
         for top in ("/bin", "/lib", "/lib32", "/lib64", "/sbin"):
             if os.path.islink(top):
                 cmd += ["--symlink", os.readlink(top), top]
             elif os.path.isdir(top):
                 cmd += ["--ro-bind", top, top]
+        made = set()
         for prefix in dict.fromkeys([sys.base_prefix, sys.prefix, str(Path(os.path.realpath(sys.executable)).parents[1])]):
-            if not prefix.startswith("/usr/"):
-                cmd += ["--ro-bind", prefix, prefix]
+            if prefix.startswith("/usr/"):
+                continue
+            for parent in reversed(Path(prefix).parents[:-1]):  # readable by the child's uid
+                if parent not in made:
+                    made.add(parent)
+                    cmd += ["--perms", "0755", "--dir", str(parent)]
+            cmd += ["--ro-bind", prefix, prefix]
         if self.uid >= 0:  # real root: no user namespace, so the child can take its own uid
             cmd += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
                     "--cap-drop", "ALL"]
@@ -207,6 +214,7 @@ class Sandbox:
         self._read()  # {"ready": pid}
 
     def close(self) -> None:
+        self._ending = False
         if self.proc is not None:
             try:
                 os.killpg(self.proc.pid, 9)
@@ -269,11 +277,15 @@ class Sandbox:
         return self._reply(self._read())
 
     # ------------------------------------------------------------ tests
-    def _end(self) -> None:
-        self._send({"op": "end"})
-        self.deadline = time.monotonic() + 10
-        while "ended" not in self._read():
-            pass
+    def _finish(self) -> None:
+        """Wait for the worker to confirm the last test's processes are dead and its files gone."""
+        if self._ending:
+            self.deadline = time.monotonic() + 10
+            while "ended" not in self._read():
+                pass
+            self._ending = False
+
+    _ending = False
 
     def _run_one(self, test: CodeType, timeout: float) -> str:
         self.deadline = time.monotonic() + timeout
@@ -292,9 +304,10 @@ class Sandbox:
             return FAIL
         except (Exception, CompletionDied):  # noqa: BLE001 - any failure of the test is a fail
             verdict = FAIL
-        try:
-            self._end()
-        except (SandboxBroken, TestTimeout):
+        try:  # confirmed before the next test starts or run_tests returns (pipelined)
+            self._send({"op": "end"})
+            self._ending = True
+        except SandboxBroken:
             self.close()
         return verdict
 
@@ -304,6 +317,7 @@ class Sandbox:
         for test in tests:
             for attempt in (0, 1):
                 try:
+                    self._finish()
                     if self.proc is None or self.proc.poll() is not None:
                         self.close()
                         self.start()
@@ -319,6 +333,10 @@ class Sandbox:
                     if attempt:
                         raise
             verdicts.append(self._run_one(test, timeout))
+        try:
+            self._finish()
+        except (SandboxBroken, TestTimeout):
+            self.close()
         return verdicts
 
     _loaded: str | None = None
@@ -328,7 +346,8 @@ class SandboxPool:
     """``size`` sandboxes served by as many threads; reused across calls."""
 
     def __init__(self, size: int | None = None, limits: SandboxLimits = SandboxLimits(), *, use_bwrap=None):
-        self.size = size or max(1, min(8, os.cpu_count() or 1))
+        # Tests are latency-bound (fork, pipe round trips), so a few sandboxes per core keep them busy.
+        self.size = size or max(2, min(16, 4 * (os.cpu_count() or 1)))
         self.sandboxes: queue.Queue[Sandbox] = queue.Queue()
         for _ in range(self.size):
             self.sandboxes.put(Sandbox(limits, use_bwrap=use_bwrap))
