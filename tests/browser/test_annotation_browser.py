@@ -1,0 +1,150 @@
+"""The annotation widgets in a real JupyterLab, driven by headless Chromium.
+
+Open a notebook, display the ranking widget, reorder by drag and drop and by
+keyboard, submit, and read the store; the same for the pairwise widget.
+Also checks that keys typed inside a widget never reach JupyterLab's
+command-mode shortcuts (``b`` would insert a cell).
+"""
+import json
+import sqlite3
+import time
+import urllib.request
+
+import nbformat
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+
+RANKING = [{"id": f"r{i}", "prompt": f"Ranking prompt {i}",
+            "responses": [f"resp-{i}-{j}" for j in range(4)]} for i in range(3)]
+PAIRWISE = [{"id": f"p{i}", "prompt": f"Pairwise prompt {i}",
+             "responses": [f"side-{i}-{j}" for j in range(2)]} for i in range(3)]
+
+
+def _notebook(root):
+    (root / "tasks.json").write_text(json.dumps({"ranking": RANKING, "pairwise": PAIRWISE}))
+    cells = [
+        "import json\nfrom workbench.annotate import RankingAnnotator, PairwiseAnnotator\n"
+        "tasks = json.load(open('tasks.json'))",
+        "RankingAnnotator(tasks['ranking'], 'store.db', 'browser', seed=0)",
+        "PairwiseAnnotator(tasks['pairwise'], 'store.db', 'browser', seed=0, strength=True)",
+    ]
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, root / "annotate.ipynb")
+
+
+def _judgements(db, kind, count, timeout=30):
+    """Poll the store (the kernel writes it) until `count` live judgements of `kind` exist."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = []
+        if db.exists():
+            with sqlite3.connect(db) as conn:
+                try:
+                    rows = conn.execute("SELECT task_id, label, shown_order FROM judgements WHERE kind=?"
+                                        " AND undone_at IS NULL ORDER BY id", (kind,)).fetchall()
+                except sqlite3.OperationalError:
+                    rows = []
+        if len(rows) >= count or time.monotonic() > deadline:
+            return [(t, json.loads(label), json.loads(order)) for t, label, order in rows]
+        time.sleep(0.3)
+
+
+def _kernel_ready(base, token, timeout=90):
+    """Wait until the notebook's kernel is started, connected to the page and idle."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{base}/api/kernels?token={token}", timeout=5) as response:
+            kernels = json.load(response)
+        if any(k.get("connections", 0) >= 1 and k.get("execution_state") == "idle" for k in kernels):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"no kernel became ready in {timeout}s: {kernels}")
+
+
+def _open_and_run(page, base, token):
+    page.goto(f"{base}/lab/tree/annotate.ipynb?token={token}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+    _kernel_ready(base, token)
+    for attempt in range(2):
+        # run the three cells with Shift+Enter from the first one (command mode)
+        page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").first.click()
+        for _ in range(3):
+            page.keyboard.press("Shift+Enter")
+        try:
+            page.wait_for_selector(".wb-annot .wb-item", timeout=60_000)
+            page.wait_for_selector(".wb-annot .wb-card", timeout=30_000)
+            return
+        except Exception:
+            if attempt:
+                raise
+            time.sleep(2)  # the page may have been a moment ahead of the kernel connection
+
+
+def _ranking_texts(widget):
+    return [t.strip() for t in widget.locator(".wb-item .wb-text").all_inner_texts()]
+
+
+def test_ranking_and_pairwise_widgets_in_jupyterlab(jupyterlab, page):
+    base, token, root = jupyterlab
+    _notebook(root)
+    _open_and_run(page, base, token)
+    cells_before = page.locator(".jp-Notebook .jp-Cell").count()
+    ranking = page.locator(".wb-annot").nth(0)
+    prompt = ranking.locator(".wb-prompt .wb-text").inner_text()
+    task = next(t for t in RANKING if t["prompt"] == prompt.strip())
+    shown = _ranking_texts(ranking)
+    assert sorted(shown) == sorted(task["responses"])
+
+    # drag and drop: the last shown response onto the gap above the first rank
+    ranking.locator(".wb-item").nth(3).drag_to(ranking.locator(".wb-gap[data-gap='0']"))
+    after_drag = _ranking_texts(ranking)
+    assert after_drag == [shown[3], shown[0], shown[1], shown[2]]
+
+    # keyboard: focus the last item, pick it up, move it up twice, drop it
+    ranking.locator(".wb-item").nth(3).click()
+    for key in ("Space", "ArrowUp", "ArrowUp", "Space"):
+        page.keyboard.press(key)
+    expected = [after_drag[0], after_drag[3], after_drag[1], after_drag[2]]
+    assert _ranking_texts(ranking) == expected
+    # a tie by keyboard: "=" joins the focused response to the rank above
+    ranking.locator(".wb-item").nth(3).click()
+    page.keyboard.press("=")
+    assert ranking.locator(".wb-rank").count() == 3
+    # command-mode shortcuts do not fire from inside the widget ("b" = insert cell below)
+    page.keyboard.press("b")
+    page.keyboard.press("a")
+    assert page.locator(".jp-Notebook .jp-Cell").count() == cells_before
+
+    ranking.locator(".wb-submit").click()
+    ((task_id, label, order),) = _judgements(root / "store.db", "ranking", 1)
+    assert task_id == task["id"]
+    index = {text: i for i, text in enumerate(task["responses"])}
+    best, second, tied_a, tied_b = (index[t] for t in expected)
+    assert label["labels"][best] == 3 and label["labels"][second] == 2
+    assert label["labels"][tied_a] == label["labels"][tied_b] == 1
+    assert [task["responses"][i] for i in order] == shown       # the order as shown is stored
+    page.wait_for_function(
+        "(p) => document.querySelector('.wb-annot .wb-prompt .wb-text').textContent !== p", arg=prompt)
+    assert "1 / 3" in ranking.locator(".wb-count").inner_text()
+
+    # pairwise: keyboard "Shift+2" = B much better; then a click on "Both good"
+    pairwise = page.locator(".wb-annot").nth(1)
+    first_prompt = pairwise.locator(".wb-prompt .wb-text").inner_text().strip()
+    b_text = pairwise.locator(".wb-card[data-side='B'] .wb-text").inner_text().strip()
+    pairwise.locator(".wb-card[data-side='A']").click()
+    page.keyboard.press("Shift+2")
+    page.wait_for_function(
+        "(p) => document.querySelectorAll('.wb-annot')[1].querySelector('.wb-prompt .wb-text').textContent !== p",
+        arg=first_prompt)
+    pairwise.locator("button[data-choice='tie_good']").click()
+    judged = _judgements(root / "store.db", "pairwise", 2)
+    assert len(judged) == 2
+    (task_id, label, order), (_, tie_label, _) = judged
+    task = next(t for t in PAIRWISE if t["id"] == task_id)
+    assert task["prompt"] == first_prompt
+    assert task["responses"][label["winner"]] == b_text and label["strength"] == "much"
+    assert task["responses"][order[1]] == b_text
+    assert tie_label["tie"] and tie_label["choice"] == "tie_good"
+    assert page.locator(".jp-Notebook .jp-Cell").count() == cells_before
