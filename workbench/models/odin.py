@@ -43,13 +43,13 @@ from workbench import losses
 LENGTH_HEAD_FILE = "odin_length_head.json"
 
 
-def batch_pearson(x: torch.Tensor, y: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    """Differentiable Pearson correlation of two ``(N,)`` tensors; 0 when either is constant."""
+def batch_pearson(x: torch.Tensor, y: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
+    """Differentiable Pearson correlation of two ``(N,)`` tensors; 0 (with finite
+    gradients) when either is constant: ``Σ x̃ỹ / sqrt(Σ x̃² Σ ỹ² + eps)``."""
     if x.shape != y.shape or x.ndim != 1:
         raise ValueError(f"x and y must be equal 1-D tensors, got {tuple(x.shape)} and {tuple(y.shape)}")
     xc, yc = x - x.mean(), y - y.mean()
-    denominator = torch.sqrt((xc * xc).sum() * (yc * yc).sum())
-    return (xc * yc).sum() / (denominator + eps)
+    return (xc * yc).sum() / torch.sqrt((xc * xc).sum() * (yc * yc).sum() + eps)
 
 
 def odin_loss(quality: torch.Tensor, length_reward: torch.Tensor, lengths: torch.Tensor,
@@ -148,7 +148,7 @@ def save_odin_model(model: nn.Module, tokenizer, path: str | Path) -> Path:
     head = head_of(model)
     path = save_reward_model(quality_only(model), tokenizer, path)
     length_head = {"weight": head.weight[1].tolist(),
-                   "bias": float(head.bias[1]) if head.bias is not None else None}
+                   "bias": float(head.bias[1].detach()) if head.bias is not None else None}
     (path / LENGTH_HEAD_FILE).write_text(json.dumps(length_head))
     return path
 
