@@ -123,3 +123,26 @@ def test_odin_trains_in_the_loop_and_saves_a_quality_only_checkpoint(tiny_odin, 
 def test_load_odin_model_needs_the_length_head(tmp_path):
     with pytest.raises(ValueError, match=LENGTH_HEAD_FILE):
         load_odin_model(tmp_path)
+
+
+def test_embed_texts_keeps_order_and_checks_input():
+    from workbench.models.frozen import embed_texts
+
+    prompts, responses = ["How?", "Why not?", "What?"], ["Short.", "A much longer answer with many words.", "Mid size."]
+    together = embed_texts(prompts, responses, batch_size=2, progress=False)
+    alone = np.concatenate([embed_texts([p], [r], progress=False) for p, r in zip(prompts, responses)])
+    assert together.shape == (3, 384) and np.allclose(together, alone, atol=1e-4)
+    with pytest.raises(ValueError, match=r"responses\[1\]"):
+        embed_texts(None, ["ok", ""], progress=False)
+    with pytest.raises(ValueError, match="prompts"):
+        embed_texts(["a"], ["b", "c"], progress=False)
+
+
+def test_feature_pairs_validate_shapes():
+    with pytest.raises(ValueError, match="equal"):
+        FeaturePairs(np.zeros((3, 4)), np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="3 entries"):
+        FeaturePairs(np.zeros((3, 4)), np.zeros((3, 4)), [1, 2], [1, 2, 3])
+    batch = collate_feature_pairs([FeaturePairs(np.ones((2, 4)), np.zeros((2, 4)), [5, 6], [7, 8])[i] for i in (0, 1)])
+    assert batch["features"].shape == (4, 4) and batch["lengths"].tolist() == [5, 6, 7, 8]
+    assert batch["features"][:2].eq(1).all() and batch["features"][2:].eq(0).all()

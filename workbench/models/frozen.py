@@ -103,9 +103,9 @@ class FeaturePairs(torch.utils.data.Dataset):
         n = len(chosen)
         self.chosen = torch.as_tensor(chosen, dtype=torch.float32)
         self.rejected = torch.as_tensor(rejected, dtype=torch.float32)
-        self.lengths_chosen = torch.as_tensor(np.zeros(n) if lengths_chosen is None else lengths_chosen,
+        self.lengths_chosen = torch.as_tensor(np.zeros(n) if lengths_chosen is None else np.array(lengths_chosen),
                                               dtype=torch.float32)
-        self.lengths_rejected = torch.as_tensor(np.zeros(n) if lengths_rejected is None else lengths_rejected,
+        self.lengths_rejected = torch.as_tensor(np.zeros(n) if lengths_rejected is None else np.array(lengths_rejected),
                                                 dtype=torch.float32)
         if len(self.lengths_chosen) != n or len(self.lengths_rejected) != n:
             raise ValueError(f"lengths must have {n} entries, one per pair")
