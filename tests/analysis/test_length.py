@@ -133,3 +133,16 @@ def test_longer_wins_share_on_real_pairs(shared_data):
     table = longer_wins_share(response_lengths(frame["chosen"]), response_lengths(frame["rejected"]))
     share = table.loc[0, "longer_wins"]
     assert 0.3 < share < 0.7 and table.loc[0, "n_pairs"] > 2000
+
+
+def test_length_bias_summary_by_hand():
+    """Pairs: chosen rewards 2, 0, 1 vs rejected 1, 1, 1 -> accuracy (1 + 0 + 0.5) / 3.
+    Lengths: chosen 10, 30, 20 vs rejected 20, 10, 20 -> pair 3 equal length is left out;
+    pair 1 the longer (rejected, 1) loses, pair 2 the longer (chosen, 0) loses -> 0."""
+    from workbench.analysis.length import length_bias_summary
+
+    summary = length_bias_summary([2.0, 0.0, 1.0], [1.0, 1.0, 1.0], [10, 30, 20], [20, 10, 20])
+    assert summary["accuracy"] == pytest.approx(0.5)
+    assert summary["longer_wins"] == 0.0
+    rewards, lengths = [2.0, 0.0, 1.0, 1.0, 1.0, 1.0], [10, 30, 20, 20, 10, 20]
+    assert summary["pearson"] == pytest.approx(stats.pearsonr(rewards, lengths)[0])

@@ -78,3 +78,15 @@ def test_hh_harmless_shared_and_bundled(shared_data, monkeypatch, tmp_path):
     # the bundle is the same pairs, prompts cut from the left
     assert bundled["chosen"].tolist() == shared["chosen"].tolist()
     assert all(s.endswith(b) for s, b in zip(shared["prompt"], bundled["prompt"]))
+
+
+def test_policy_pairs_verbose_a_truly_worse_b():
+    from workbench.data.length_bias import make_policy_pairs
+
+    pairs = make_policy_pairs(2000, seed=0)
+    assert pairs["length_a"].mean() > pairs["length_b"].mean() + 60
+    assert pairs["quality_a"].between(0, 3).all() and pairs["quality_b"].between(1, 4).all()
+    assert pairs["true_outcome"].mean() < 0.4
+    assert ((pairs["length_a"] - pairs["length_b"]) < 0).mean() > 0.05  # length differences straddle 0
+    same = make_policy_pairs(2000, quality_a=(0, 4), quality_b=(0, 4), seed=1)
+    assert abs(same["true_outcome"].mean() - 0.5) < 0.03

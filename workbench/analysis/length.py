@@ -277,3 +277,25 @@ def length_normalise(
     if alpha < 0:
         raise ValueError(f"alpha must be >= 0, got {alpha}")
     return (r - shift) / L**alpha
+
+
+def length_bias_summary(
+    chosen_rewards: Sequence[float],
+    rejected_rewards: Sequence[float],
+    chosen_lengths: Sequence[float],
+    rejected_lengths: Sequence[float],
+) -> dict[str, float]:
+    """One line on a scorer over labelled pairs: does it pick ``chosen``, and does it track length?
+
+    ``accuracy``: share with ``r_chosen > r_rejected`` (ties count one half);
+    ``pearson``/``spearman``: ``ρ(r, L)`` over all 2B responses; ``longer_wins``:
+    the model's longer-wins share (:func:`longer_wins_share`). On length-balanced
+    pairs labelled by the truth, a length-blind scorer has ``longer_wins ≈ 0.5``.
+    """
+    rc, rr = _as_float_array(chosen_rewards, "chosen_rewards"), _as_float_array(rejected_rewards, "rejected_rewards")
+    lc, lr = _as_float_array(chosen_lengths, "chosen_lengths"), _as_float_array(rejected_lengths, "rejected_lengths")
+    _check_same_length(chosen_rewards=rc, rejected_rewards=rr, chosen_lengths=lc, rejected_lengths=lr)
+    correlation = length_correlation(np.concatenate([rc, rr]), np.concatenate([lc, lr])).iloc[0]
+    shares = longer_wins_share(lc, lr, chosen_rewards=rc, rejected_rewards=rr).set_index("source")
+    return {"accuracy": float(np.mean((rc > rr) + 0.5 * (rc == rr))), "pearson": float(correlation["pearson"]),
+            "spearman": float(correlation["spearman"]), "longer_wins": float(shares.loc["model", "longer_wins"])}

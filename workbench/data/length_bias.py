@@ -251,3 +251,31 @@ def write_hh_harmless_sample(n_pairs: int = 300, max_prompt_chars: int = 600) ->
     path = DATA_DIR / HH_SAMPLE_FILE
     pairs.to_json(path, orient="records", lines=True, force_ascii=False, compression="gzip")
     return str(path)
+
+
+def make_policy_pairs(
+    n_prompts: int,
+    *,
+    quality_a: tuple[int, int] = (0, 3),
+    quality_b: tuple[int, int] = (1, 4),
+    extra_a: tuple[int, int] = (80, 280),
+    extra_b: tuple[int, int] = (0, 160),
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Two simulated policies answer the same prompts: A with levels uniform in
+    ``quality_a`` (inclusive) and long padding (``extra_a``), B with ``quality_b`` and
+    shorter padding. With the defaults B is truly better and A more verbose.
+
+    Returns ``prompt, response_a, response_b, quality_a, quality_b, length_a,
+    length_b`` and ``true_outcome`` (1 when A is truly better, 0 when worse, 0.5 for a tie).
+    """
+    rng = np.random.default_rng(seed)
+    topics = rng.integers(len(TOPICS), size=n_prompts)
+    a = sample_responses(n_prompts, extra_chars=extra_a, rng=rng, topics=topics,
+                         quality=rng.integers(quality_a[0], quality_a[1] + 1, size=n_prompts))
+    b = sample_responses(n_prompts, extra_chars=extra_b, rng=rng, topics=topics,
+                         quality=rng.integers(quality_b[0], quality_b[1] + 1, size=n_prompts))
+    outcome = np.sign(a["quality"] - b["quality"]) / 2 + 0.5
+    return pd.DataFrame({"prompt": a["prompt"], "response_a": a["response"], "response_b": b["response"],
+                         "quality_a": a["quality"], "quality_b": b["quality"], "length_a": a["length"],
+                         "length_b": b["length"], "true_outcome": outcome})

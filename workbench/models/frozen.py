@@ -8,6 +8,7 @@ length, so a head trained on length-biased labels absorbs the bias.
 - :func:`embed_texts` ``(prompts, responses) -> (N, H)`` features: the backbone's
   hidden states pooled by :func:`workbench.models.pool_hidden` (mean by default:
   all-MiniLM-L6-v2 was trained as a mean-pooled sentence encoder).
+- :func:`embed_pairs`: the same for a frame of pairs, ``(B, H)`` chosen and rejected.
 - :class:`FeatureRewardModel`: ``features (N, H) -> (N, n_outputs)`` through one
   hidden layer (the trainable "shared backbone") and a linear ``head``.
 - :class:`FeaturePairs` + :func:`collate_feature_pairs`: a map-style dataset of
@@ -69,6 +70,18 @@ def embed_texts(
         hidden = backbone(**encoded).last_hidden_state
         features[idx] = pool_hidden(hidden, encoded["attention_mask"], pooling).numpy()
     return features
+
+
+def embed_pairs(pairs, **kwargs) -> tuple[np.ndarray, np.ndarray]:
+    """Features of ``prompt + chosen`` and ``prompt + rejected`` for a frame of pairs
+    (columns ``prompt``, ``chosen``, ``rejected``): two ``(B, H)`` arrays, in one
+    :func:`embed_texts` call (``kwargs`` go to it)."""
+    for column in ("prompt", "chosen", "rejected"):
+        if column not in pairs:
+            raise ValueError(f"pairs need a {column!r} column")
+    n = len(pairs)
+    features = embed_texts(list(pairs["prompt"]) * 2, list(pairs["chosen"]) + list(pairs["rejected"]), **kwargs)
+    return features[:n], features[n:]
 
 
 class FeatureRewardModel(nn.Module):
