@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from workbench.data import EncodedRecords, LengthGroupedBatchSampler, collator_for, encode_records
+from workbench.data import EncodedRecords, collator_for, encode_records
 from workbench.training.metrics import listwise_metrics, pairwise_metrics
 from workbench.training.objectives import score_lists, score_pairs
 
@@ -12,8 +12,8 @@ def eval_loader(data: EncodedRecords, pad_token_id: int, batch_size: int = 64):
     """Unshuffled batches sorted by length (least padding); order is restored by the callers."""
     order = sorted(range(len(data)), key=lambda i: -data.lengths[i])
     batches = [order[s:s + batch_size] for s in range(0, len(order), batch_size)]
-    return torch.utils.data.DataLoader(data, batch_sampler=batches,
-                                       collate_fn=collator_for(data.kind, pad_token_id))
+    return torch.utils.data.DataLoader(data, batch_sampler=batches, collate_fn=collator_for(data.kind, pad_token_id),
+                                       generator=torch.Generator())  # leave the global RNG (dropout) alone
 
 
 @torch.no_grad()

@@ -124,7 +124,10 @@ def train(config: TrainConfig, train_data, eval_data=None, *, model=None, tokeni
     sampler = LengthGroupedBatchSampler(getattr(train_data, "lengths", None), config.batch_size,
                                         n_items=len(train_data), seed=config.seed,
                                         group=64 if config.group_by_length else 1)
-    loader = torch.utils.data.DataLoader(train_data, batch_sampler=sampler, collate_fn=collate_fn)
+    # Its own generator: iterating a DataLoader draws a base seed, which must not come from the
+    # global RNG (dropout's), or a resumed run would see a shifted dropout stream.
+    loader = torch.utils.data.DataLoader(train_data, batch_sampler=sampler, collate_fn=collate_fn,
+                                         generator=torch.Generator().manual_seed(config.seed))
     steps_per_epoch = math.ceil(len(sampler) / config.grad_accum)
     total = config.max_steps or max(1, math.ceil(config.epochs * steps_per_epoch))
     optimiser, scheduler = _optimiser(config, model, total)
@@ -149,8 +152,9 @@ def _run(config, accelerator, model, optimiser, scheduler, loader, sampler, comp
     window: dict[str, list[float]] = {}
     start = time.perf_counter()
     while step < total:
-        sampler.set_epoch(epoch)
         batches = accelerator.skip_first_batches(loader, skip) if skip else loader
+        batches.set_epoch(epoch)  # accelerate's loader passes its own epoch counter on to the sampler
+        sampler.set_epoch(epoch)
         for micro, batch in enumerate(batches, start=skip):
             with accelerator.accumulate(model):
                 loss, metrics = compute_loss(model, batch)
