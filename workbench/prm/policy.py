@@ -72,8 +72,8 @@ class TransformersPolicy:
             output = self.model.generate(input_ids=ids.repeat(n, 1), past_key_values=cache,
                                          attention_mask=torch.ones_like(ids).repeat(n, 1), **kwargs)
         else:
-            output = self.model.generate(input_ids=ids, attention_mask=torch.ones_like(ids),
-                                         num_return_sequences=n, **kwargs)
+            output = self.model.generate(input_ids=ids.repeat(n, 1), attention_mask=torch.ones_like(ids).repeat(n, 1),
+                                         **kwargs)
         return self.tokenizer.batch_decode(output[:, ids.shape[1]:], skip_special_tokens=True)
 
     def rollout(self, prompt: str, prefix: list[str], n: int) -> list[str]:
@@ -82,7 +82,9 @@ class TransformersPolicy:
 
     def next_steps(self, prompt: str, prefix: list[str], n: int) -> list[str]:
         self.rollouts += n
-        texts = self._sample(solution_text(prompt, prefix), n, min(self.max_new_tokens, 96), ["\n"])
+        # stop at the newline when the tokenizer has one (BERT-style vocabularies drop it)
+        stop = ["\n"] if self.tokenizer.encode("\n", add_special_tokens=False) else None
+        texts = self._sample(solution_text(prompt, prefix), n, min(self.max_new_tokens, 96), stop)
         return [text.split("\n")[0].strip() for text in texts]
 
 

@@ -1,0 +1,112 @@
+import torch
+import pytest
+from transformers import (
+    AutoModelForSequenceClassification,
+    AutoModelForTokenClassification,
+    AutoTokenizer,
+    BertConfig,
+    BertForSequenceClassification,
+    BertForTokenClassification,
+)
+
+from workbench.paths import default_backbone
+from workbench.prm import SimulatedPolicy, StepRecord, make_problems
+from workbench.prm.model import (
+    IGNORE,
+    encode_steps,
+    first_error_from_scores,
+    load_orm,
+    load_prm,
+    make_step_collator,
+    orm_scores,
+    prm_loss,
+    prm_step_scores,
+)
+from workbench.prm.train import train_orm, train_prm
+from workbench.training import TrainConfig
+
+
+def _tiny(cls, tmp_path):
+    tokenizer = AutoTokenizer.from_pretrained(default_backbone())
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64, num_labels=1)
+    torch.manual_seed(0)
+    cls(config).save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    return str(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def records():
+    problems = make_problems(64, steps=(3, 5), seed=31)
+    policy = SimulatedPolicy(problems, error_rate=0.25, seed=32)
+    return [policy.sample(p.question) for p in problems]
+
+
+def test_encoding_puts_labels_at_separators():
+    tokenizer = AutoTokenizer.from_pretrained(default_backbone())
+    record = StepRecord("What is 2+2?", ["2 + 2 = 4", "so four", "done"], [1.0, None, 0.25])
+    encoded = encode_steps(record, tokenizer, [tokenizer.sep_token_id], max_length=64)
+    ids, labels, positions = encoded["input_ids"], encoded["labels"], encoded["positions"]
+    assert [ids[p] for p in positions] == [tokenizer.sep_token_id] * 3
+    assert [labels[p] for p in positions] == [1.0, IGNORE, 0.25]
+    assert sum(label != IGNORE for label in labels) == 2
+    short = encode_steps(record, tokenizer, [tokenizer.sep_token_id], max_length=14)
+    assert len(short["input_ids"]) <= 14 and short["dropped_steps"] >= 1
+
+
+def test_loss_is_bce_at_labelled_steps_only():
+    class Fixed(torch.nn.Module):
+        def forward(self, input_ids, attention_mask):
+            logits = torch.zeros(*input_ids.shape, 1)
+            logits[0, 2, 0] = 2.0
+            return type("Out", (), {"logits": logits})()
+
+    batch = {"input_ids": torch.ones(1, 4, dtype=torch.long), "attention_mask": torch.ones(1, 4),
+             "labels": torch.tensor([[IGNORE, IGNORE, 1.0, 0.0]])}
+    loss, metrics = prm_loss(Fixed(), batch)
+    # BCE: step at logit 2 with y=1 -> log(1+e^-2) = 0.1269; step at logit 0 with y=0 -> log 2 = 0.6931
+    assert float(loss) == pytest.approx((0.126928 + 0.693147) / 2, abs=1e-5)
+    empty = dict(batch, labels=torch.full((1, 4), IGNORE))
+    loss, _ = prm_loss(Fixed(), empty)
+    assert float(loss) == 0.0
+
+
+def test_prm_trains_saves_and_reloads_plainly(tmp_path, records):
+    model, tokenizer = load_prm(_tiny(BertForTokenClassification, tmp_path / "base"))
+    before = prm_step_scores(model, tokenizer, records[:8])
+    config = TrainConfig(max_steps=20, batch_size=16, max_length=128, learning_rate=3e-3,
+                         output_dir=str(tmp_path / "prm"), progress=False, warmup_ratio=0.0)
+    result = train_prm(records, config, model=model, tokenizer=tokenizer)
+    assert result.history[-1]["loss"] < result.history[0]["loss"]
+    reloaded = AutoModelForTokenClassification.from_pretrained(tmp_path / "prm")
+    assert reloaded.config.prm_separator_ids == [tokenizer.sep_token_id]
+    plain_tokenizer = AutoTokenizer.from_pretrained(tmp_path / "prm")
+    after = prm_step_scores(reloaded, plain_tokenizer, records[:8])
+    assert [len(s) for s in after] == [len(r.steps) for r in records[:8]] == [len(s) for s in before]
+    trained = prm_step_scores(result.model, tokenizer, records[:8])
+    assert sum(trained, []) == pytest.approx(sum(after, []), abs=1e-5)
+    assert first_error_from_scores([0.9, 0.4, 0.8]) == 1 and first_error_from_scores([0.9]) is None
+
+
+def test_orm_trains_on_outcomes_and_reloads(tmp_path, records):
+    model, tokenizer = load_orm(_tiny(BertForSequenceClassification, tmp_path / "base"))
+    config = TrainConfig(max_steps=20, batch_size=16, max_length=128, learning_rate=3e-3,
+                         output_dir=str(tmp_path / "orm"), progress=False, warmup_ratio=0.0)
+    result = train_orm(records, config, model=model, tokenizer=tokenizer)
+    assert result.history[-1]["loss"] < result.history[0]["loss"]
+    reloaded = AutoModelForSequenceClassification.from_pretrained(tmp_path / "orm")
+    scores = orm_scores(reloaded, tokenizer, records[:6])
+    assert scores == pytest.approx(orm_scores(result.model, tokenizer, records[:6]), abs=1e-5)
+    assert all(0.0 < s < 1.0 for s in scores)
+    unlabeled = [StepRecord("Q", ["a"], [None])]
+    with pytest.raises(ValueError, match="record 0"):
+        train_orm(unlabeled, config, model=model, tokenizer=tokenizer)
+
+
+def test_collator_pads():
+    batch = make_step_collator(0)([{"input_ids": [5, 6, 7], "labels": [IGNORE, IGNORE, 1.0]},
+                                   {"input_ids": [5], "labels": [0.0]}])
+    assert batch["input_ids"].tolist() == [[5, 6, 7], [5, 0, 0]]
+    assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
+    assert batch["labels"][1].tolist() == [0.0, IGNORE, IGNORE]
