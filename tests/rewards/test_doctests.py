@@ -5,7 +5,8 @@ import importlib
 import pytest
 
 MODULES = ["workbench.rewards", "workbench.rewards._text", "workbench.rewards.format",
-           "workbench.rewards.correctness", "workbench.rewards.shaping", "workbench.rewards.execution"]
+           "workbench.rewards.correctness", "workbench.rewards.shaping", "workbench.rewards.execution",
+           "workbench.rewards.examples"]
 
 
 @pytest.mark.parametrize("name", MODULES)
