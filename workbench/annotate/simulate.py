@@ -51,13 +51,24 @@ def simulate_annotator(tasks, store: AnnotationStore | str, annotator: str,
     Ranking: responses of equal utility share a rank (only happens at T=0).
     Pairwise: the higher utility wins; equal utilities are a "both good" tie.
     """
-    rng = np.random.default_rng(seed)
     if kind == "ranking":
         widget = RankingAnnotator(tasks, store, annotator, seed=widget_seed, top_k=top_k)
     elif kind == "pairwise":
         widget = PairwiseAnnotator(tasks, store, annotator, seed=widget_seed)
     else:
         raise ValueError(f"kind must be 'ranking' or 'pairwise', got {kind!r}")
+    submitted = annotate_with(widget, quality, temperature=temperature, position_bias=position_bias,
+                              seed=seed)
+    widget.close()
+    return submitted
+
+
+def annotate_with(widget, quality: Mapping[str, Sequence[float]], *, temperature: float = 1.0,
+                  position_bias: float = 0.0, seed: int = 0) -> int:
+    """Drive an existing (possibly displayed) Ranking/PairwiseAnnotator to the end as a
+    simulated judge; a displayed widget shows every task go by. Returns the number submitted."""
+    rng = np.random.default_rng(seed)
+    top_k = widget.options.get("top_k")
     submitted = 0
     while not widget.finished:
         task_id = widget.current["id"]
@@ -68,16 +79,15 @@ def simulate_annotator(tasks, store: AnnotationStore | str, annotator: str,
                              f"{len(widget.shown_order)} responses")
         utilities = simulated_utilities(quality[task_id], widget.shown_order,
                                         temperature=temperature, position_bias=position_bias, rng=rng)
-        if kind == "pairwise":
+        if isinstance(widget, PairwiseAnnotator):
             choice = "tie_good" if utilities[0] == utilities[1] else ("A" if utilities[0] > utilities[1] else "B")
             widget.submit(choice, duration_s=0.0)
-        else:
+        elif isinstance(widget, RankingAnnotator):
             groups = _groups(utilities)
-            if top_k is not None:
-                groups = _first_places(groups, top_k)
-            widget.submit(groups, duration_s=0.0)
+            widget.submit(_first_places(groups, top_k) if top_k else groups, duration_s=0.0)
+        else:
+            raise ValueError(f"cannot simulate a {type(widget).__name__}")
         submitted += 1
-    widget.close()
     return submitted
 
 
