@@ -1,7 +1,6 @@
 """The process that lives inside the sandbox: a pre-forked server of untrusted code.
 
-Runs as ``python -I _worker.py CHILD_UID NPROC AS_BYTES FSIZE NOFILE CPU_S OUT_CAP``
-inside bubblewrap (or, as a fallback, a bare subprocess). It never executes the
+Runs as ``python -I -S _worker.py CONFIG_JSON`` inside bubblewrap (or, as a fallback, a bare subprocess). It never executes the
 completion itself: for each test the host asks for, it forks a child that
 drops privileges, sets resource limits, ``exec``s the completion in a fresh
 namespace and then answers the host's *data* requests ("call ``add`` with
@@ -351,6 +350,7 @@ def _relay(host_in: int, host_out: int, cfg: dict, pid: int, sock, out_r: int) -
 
 def main(argv: list[str]) -> None:
     cfg = json.loads(argv[1])
+    sys.path.extend(cfg.get("site_packages", []))
     host_in, host_out = 0, os.dup(1)
     null = os.open("/dev/null", os.O_WRONLY)
     os.dup2(null, 1)  # stray prints from our side never corrupt the protocol
@@ -361,6 +361,10 @@ def main(argv: list[str]) -> None:
     except (OSError, AttributeError):
         pass
     os.makedirs(cfg["root"], exist_ok=True)
+    import gc
+
+    gc.collect()
+    gc.freeze()  # children's collections skip our objects: fewer copy-on-write page faults per fork
     code, serial = "", 0
     write_all(host_out, pack({"ready": os.getpid()}))
     while True:

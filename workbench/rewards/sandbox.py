@@ -165,7 +165,9 @@ class Sandbox:
         return {"uid": self.uid, "nproc": nproc, "as_bytes": lim.memory_bytes, "fsize": lim.file_bytes,
                 "nofile": lim.open_files, "cpu_s": 1, "out_cap": lim.output_bytes,
                 "msg_cap": lim.message_bytes, "code_cap": 64 << 20, "root": root,
-                "scratch": scratch, "pidns": pidns}
+                "scratch": scratch, "pidns": pidns,
+                # -S skips site's start-up work; completions still import installed packages from here
+                "site_packages": [p for p in sys.path if p.endswith("-packages") and os.path.isdir(p)]}
 
     def _bwrap_command(self) -> list[str]:
         cmd = [self.bwrap, "--die-with-parent", "--new-session", "--clearenv",
@@ -196,7 +198,7 @@ class Sandbox:
         else:
             cmd += ["--unshare-all"]
         config = self._config("/tmp/workbench", ["/tmp", "/dev/shm"], True)
-        return cmd + [sys.executable, "-I", "/opt/workbench/worker.py", json.dumps(config)]
+        return cmd + [sys.executable, "-I", "-S", "/opt/workbench/worker.py", json.dumps(config)]
 
     def start(self) -> None:
         if self.bwrap:
@@ -205,7 +207,7 @@ class Sandbox:
             self.host_dir = tempfile.mkdtemp(prefix="workbench-sandbox-")
             os.chmod(self.host_dir, 0o711)
             config = self._config(os.path.join(self.host_dir, "runs"), [], False)
-            cmd, cwd = [sys.executable, "-I", str(WORKER), json.dumps(config)], self.host_dir
+            cmd, cwd = [sys.executable, "-I", "-S", str(WORKER), json.dumps(config)], self.host_dir
             env = {"PATH": "/usr/bin:/bin", "HOME": self.host_dir, "LANG": "C.UTF-8"}
         self.proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
