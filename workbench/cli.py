@@ -13,6 +13,7 @@ import sys
 # Modules that define `register(subparsers)`; each adds its own subcommands.
 COMMAND_MODULES = [
     "workbench.demo",
+    "workbench.training.cli",
     "workbench.annotate.serve",
 ]
 

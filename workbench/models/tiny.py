@@ -65,6 +65,7 @@ def tiny_reward_model(arch: str = "gpt2", *, tokenizer=None, pooling: str = "aut
 
     tokenizer = tokenizer if tokenizer is not None else word_tokenizer()
     config = tiny_config(arch, vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id, **config_kwargs)
+    config.bos_token_id, config.eos_token_id = tokenizer.bos_token_id, tokenizer.eos_token_id
     torch.manual_seed(seed)
     model = reward_model_from_config(config, pooling=pooling)
     ensure_pad_token(tokenizer, model)

@@ -1,0 +1,102 @@
+"""`workbench train/score/eval`, YAML configs, and a 2-process `accelerate launch` run."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from workbench.cli import main
+from workbench.data import write_jsonl
+from workbench.models import load_reward_model, save_reward_model, score_texts
+from workbench.models.tiny import tiny_reward_model
+
+sys.path.insert(0, os.path.dirname(__file__))
+from test_train import word_lists, word_pairs  # noqa: E402
+
+FLAGS = ["--batch-size", "8", "--learning-rate", "3e-3", "--max-length", "32", "--no-progress", "--seed", "1"]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    model, tok = tiny_reward_model("gpt2", seed=0)
+    save_reward_model(model, tok, root / "tiny")
+    write_jsonl(word_pairs(48), root / "train.jsonl")
+    write_jsonl(word_pairs(16, seed=1), root / "eval.jsonl")
+    write_jsonl(word_lists(8, seed=2), root / "lists.jsonl")
+    return root
+
+
+def test_train_score_eval_from_the_command_line(files, tmp_path, capsys):
+    out = tmp_path / "rm"
+    assert main(["train", "--data", str(files / "train.jsonl"), "--eval-data", str(files / "eval.jsonl"),
+                 "--model", str(files / "tiny"), "--loss", "bradley_terry", "--output", str(out), *FLAGS]) == 0
+    summary = json.loads((out / "metrics.json").read_text())
+    assert summary["eval_after"]["accuracy"] > summary["eval_before"]["accuracy"] and summary["steps"] == 6
+    capsys.readouterr()
+    assert main(["eval", "--model", str(out), "--data", str(files / "eval.jsonl")]) == 0
+    metrics = json.loads(capsys.readouterr().out)
+    assert metrics["accuracy"] == pytest.approx(summary["eval_after"]["accuracy"])
+    assert main(["score", "--model", str(out), "--data", str(files / "lists.jsonl"),
+                 "--output", str(tmp_path / "s.jsonl")]) == 0
+    rows = [json.loads(line) for line in (tmp_path / "s.jsonl").read_text().splitlines()]
+    assert len(rows) == 8 and all(len(r["scores"]) == 4 for r in rows)
+
+
+def test_yaml_config_rejects_unknown_keys_and_wrong_types(files, tmp_path, capsys):
+    good = tmp_path / "run.yaml"
+    good.write_text(f"data: {files / 'train.jsonl'}\nmodel: {files / 'tiny'}\noutput_dir: {tmp_path / 'y'}\n"
+                    "max_steps: 2\nbatch_size: 8\nmax_length: 32\nprogress: false\nloss: hinge\n"
+                    "loss_kwargs: {margin: 0.5}\n")
+    assert main(["train", "--config", str(good)]) == 0
+    assert json.loads((tmp_path / "y" / "metrics.json").read_text())["steps"] == 2
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"data: {files / 'train.jsonl'}\nlearning_rat: 0.1\n")
+    assert main(["train", "--config", str(bad)]) == 2
+    assert "unknown key(s) ['learning_rat']" in capsys.readouterr().err
+    bad.write_text(f"data: {files / 'train.jsonl'}\nbatch_size: eight\n")
+    assert main(["train", "--config", str(bad)]) == 2
+    assert "'batch_size' must be" in capsys.readouterr().err
+    assert main(["train", "--model", "x"]) == 2
+
+
+def _run(args, env_extra=None):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", **(env_extra or {})}
+    done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done
+
+
+@pytest.mark.slow
+def test_two_processes_train_the_same_model_as_one(files, tmp_path):
+    """Two gloo processes on CPU: each gets half of every batch; the result equals one process.
+
+    accelerate 1.x's ``launch --cpu --num_processes 2`` needs mpirun to start more than one
+    process; ``--multi_gpu`` starts them with torchrun, and ``train`` picks gloo on a CPU-only box.
+    """
+    common = ["train", "--data", str(files / "train.jsonl"), "--model", str(files / "tiny"), *FLAGS]
+    _run([sys.executable, "-m", "workbench.cli", *common, "--output", str(tmp_path / "one")])
+    _run([sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "2", "--num_machines", "1",
+          "--multi_gpu", "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "workbench.cli", *common,
+          "--output", str(tmp_path / "two")])
+    assert json.loads((tmp_path / "two" / "metrics.json").read_text())["processes"] == 2
+    one, two = (load_file(tmp_path / d / "model.safetensors") for d in ("one", "two"))
+    start = load_file(files / "tiny" / "model.safetensors")
+    assert one.keys() == two.keys()
+    # The final-norm bias gets a zero true gradient from a pairwise loss (it shifts chosen and
+    # rejected alike), so Adam turns float noise into steps of up to lr there: compare weights at a
+    # tolerance far below the lr-sized change of a real divergence, and the learned margins tightly.
+    for name in one:
+        torch.testing.assert_close(one[name], two[name], atol=5e-4, rtol=1e-3, msg=name)
+    assert not torch.allclose(one["score.weight"], start["score.weight"])
+    pairs = word_pairs(16, seed=1)
+    texts = [r["prompt"] + r[k] for r in pairs for k in ("chosen", "rejected")]
+    margins = []
+    for d in ("one", "two"):
+        model, tok = load_reward_model(tmp_path / d)
+        scores = score_texts(model, tok, texts)
+        margins.append(scores[0::2] - scores[1::2])
+    torch.testing.assert_close(margins[0], margins[1], atol=1e-4, rtol=1e-4)
