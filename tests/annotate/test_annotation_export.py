@@ -54,3 +54,9 @@ def test_pairwise_majority_vote_and_tie(tmp_path, pairwise_tasks):
 def test_empty_export_is_an_error(tmp_path):
     with pytest.raises(ValueError, match="no ranking judgements"):
         to_dataset(AnnotationStore(tmp_path / "s.db"), "ranking")
+
+
+def test_task_ids_restrict_the_export(ranking_store, ranking_tasks):
+    keep = [ranking_tasks[0]["id"], ranking_tasks[2]["id"]]
+    records = to_records(ranking_store, "ranking", aggregate=True, task_ids=keep)
+    assert sorted(r["task_id"] for r in records) == sorted(keep)

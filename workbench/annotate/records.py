@@ -96,8 +96,12 @@ def skip_label() -> dict:
 
 
 # -- export ------------------------------------------------------------------------
-def to_records(store, kind: str, *, aggregate: bool = False, neutral: float = 0.5) -> list[dict]:
+def to_records(store, kind: str, *, aggregate: bool = False, neutral: float = 0.5,
+               task_ids=None) -> list[dict]:
     """Training records from the store's live judgements (skips dropped).
+
+    ``task_ids``: keep only these tasks (e.g. those that pass
+    :func:`workbench.analysis.agreement.filter_by_agreement`).
 
     ``aggregate=False``: one record per judgement, with ``task_id`` and
     ``annotator`` columns. ``aggregate=True``: one record per task -- pairwise
@@ -106,6 +110,9 @@ def to_records(store, kind: str, *, aggregate: bool = False, neutral: float = 0.
     """
     tasks = store.tasks(kind)
     judgements = [j for j in store.judgements(kind) if not j["label"].get("skip")]
+    if task_ids is not None:
+        keep = {str(t) for t in task_ids}
+        judgements = [j for j in judgements if j["task_id"] in keep]
     missing = {j["task_id"] for j in judgements} - set(tasks)
     if missing:
         raise ValueError(f"judgements refer to tasks not registered in the store: {sorted(missing)[:5]}")

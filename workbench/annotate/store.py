@@ -7,7 +7,7 @@ Choice: **SQLite in WAL mode** (not an append-only JSONL file), because
   half-line that a reader must learn to skip;
 * several annotators in separate processes (notebook kernels, Voila pages)
   write to one file safely: SQLite serialises writers with a file lock and
-  ``busy_timeout`` makes a writer wait for its turn instead of failing, while
+  a writer waits for its turn (short retries) instead of failing, while
   WAL lets readers (the exporter, the agreement report) run during writes;
 * resuming ("which tasks has this annotator done?") and undo are indexed
   queries, not a rescan of the whole history;
@@ -32,6 +32,7 @@ lists the original indices in the order the annotator saw them.
 from __future__ import annotations
 
 import json
+import random
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -91,18 +92,52 @@ class AnnotationStore:
         for statement in _SCHEMA.strip().split(";"):
             if statement.strip():
                 self._conn.execute(statement)
+        # From here on writers wait in _begin and readers in _read (short retries):
+        # SQLite's own busy handler sleeps up to 100 ms at a time.
+        self._conn.execute("PRAGMA busy_timeout=0")
 
     # -- writing -------------------------------------------------------------
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Cursor]:
         cur = self._conn.cursor()
-        cur.execute("BEGIN IMMEDIATE")
+        self._begin(cur)
         try:
             yield cur
         except BaseException:
             cur.execute("ROLLBACK")
             raise
         cur.execute("COMMIT")
+
+    def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """A read query, retried while a checkpoint briefly holds the database busy."""
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.OperationalError as error:
+                if ("locked" not in str(error) and "busy" not in str(error)) or time.monotonic() > deadline:
+                    raise
+                time.sleep(random.uniform(0.0002, 0.002))
+
+    def _begin(self, cur: sqlite3.Cursor) -> None:
+        """Take the write lock, retrying every ~1 ms while another process holds it.
+
+        SQLite's own busy handler backs off to 100 ms sleeps, which halves the
+        throughput of two busy writers; short randomised retries keep the lock
+        handed over as soon as a commit's fsync is done.
+        """
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            try:
+                cur.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"{self.path}: another writer held the lock for "
+                                       f"{self.timeout_s:.0f}s") from error
+                time.sleep(random.uniform(0.0002, 0.002))
 
     def register_tasks(self, tasks: list[dict], kind: str) -> None:
         """Remember the tasks (prompt, responses/steps) so exports can rebuild records.
@@ -182,13 +217,13 @@ class AnnotationStore:
 
     def done_task_ids(self, annotator: str, kind: str) -> set[str]:
         """Tasks this annotator has a live judgement for (skips included): resume point."""
-        rows = self._conn.execute(
+        rows = self._read(
             "SELECT DISTINCT task_id FROM judgements WHERE annotator=? AND kind=?"
-            " AND undone_at IS NULL", (annotator, kind)).fetchall()
+            " AND undone_at IS NULL", (annotator, kind))
         return {r[0] for r in rows}
 
     def tasks(self, kind: str) -> dict[str, dict]:
-        rows = self._conn.execute("SELECT task_id, payload FROM tasks WHERE kind=?", (kind,))
+        rows = self._read("SELECT task_id, payload FROM tasks WHERE kind=?", (kind,))
         return {task_id: json.loads(payload) for task_id, payload in rows}
 
     def annotators(self, kind: str | None = None) -> list[str]:
@@ -197,11 +232,10 @@ class AnnotationStore:
         if kind is not None:
             sql += " AND kind=?"
             params = (kind,)
-        return sorted(r[0] for r in self._conn.execute(sql, params))
+        return sorted(r[0] for r in self._read(sql, params))
 
     def __len__(self) -> int:
-        return int(self._conn.execute(
-            "SELECT COUNT(*) FROM judgements WHERE undone_at IS NULL").fetchone()[0])
+        return int(self._read("SELECT COUNT(*) FROM judgements WHERE undone_at IS NULL")[0][0])
 
     def close(self) -> None:
         self._conn.close()
@@ -215,13 +249,13 @@ class AnnotationStore:
     def _select(self, where: str, params: tuple, *, include_undone: bool) -> list[dict]:
         if not include_undone:
             where = (where + " AND" if where else "WHERE") + " undone_at IS NULL"
-        cursor = self._conn.execute(
+        rows = self._read(
             "SELECT id, task_id, kind, annotator, label, shown_order, seed, duration_s,"
             f" submitted_at, undone_at FROM judgements {where} ORDER BY id", params)
         return [{"id": r[0], "task_id": r[1], "kind": r[2], "annotator": r[3],
                  "label": json.loads(r[4]), "shown_order": json.loads(r[5]), "seed": r[6],
                  "duration_s": r[7], "submitted_at": r[8], "undone_at": r[9]}
-                for r in cursor.fetchall()]
+                for r in rows]
 
 
 def _check_kind(kind: str) -> None:
