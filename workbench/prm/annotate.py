@@ -201,3 +201,26 @@ def processbench_f1(predicted: list[int | None], truth: list[int | None]) -> dic
     correct_acc = sum(p is None for p, _ in right) / len(right)
     f1 = 0.0 if error_acc + correct_acc == 0 else 2 * error_acc * correct_acc / (error_acc + correct_acc)
     return {"error_accuracy": error_acc, "correct_accuracy": correct_acc, "f1": f1}
+
+
+def agreement_matrix(annotations: dict[str, list[StepAnnotation]]) -> tuple[list[str], list[list[float]]]:
+    """Fraction of solutions on which each pair of methods names the same first error."""
+    names = list(annotations)
+    sizes = {len(v) for v in annotations.values()}
+    if len(sizes) != 1:
+        raise ValueError(f"methods annotated different numbers of solutions: {sorted(sizes)}")
+    matrix = [[sum(x.first_error == y.first_error for x, y in zip(annotations[a], annotations[b]))
+               / max(1, len(annotations[a])) for b in names] for a in names]
+    return names, matrix
+
+
+def consensus_all(first: list[StepAnnotation], second: list[StepAnnotation]) -> dict[int, StepAnnotation]:
+    """:func:`consensus` over two lists: solution index -> the kept annotation."""
+    if len(first) != len(second):
+        raise ValueError(f"{len(first)} vs {len(second)} annotations")
+    kept = {}
+    for index, (a, b) in enumerate(zip(first, second)):
+        agreed = consensus(a, b)
+        if agreed is not None:
+            kept[index] = agreed
+    return kept
