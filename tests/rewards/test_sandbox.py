@@ -239,6 +239,7 @@ def test_bad_test_cases_name_the_row():
 def test_fallback_without_bwrap(host, monkeypatch):
     """No bwrap: a warning once, and verdicts, limits, timeouts and clean-up still hold."""
     monkeypatch.setattr(sandbox_module, "_warned", threading.Event())
+    before = snapshot(host["folder"])
     with pytest.warns(RuntimeWarning, match="WITHOUT network isolation"):
         reward = make_code_execution_reward(timeout=TIMEOUT, workers=2, use_bwrap=False)
         picked = {a[0]: a for a in ATTACKS}
@@ -248,7 +249,7 @@ def test_fallback_without_bwrap(host, monkeypatch):
         tests = [[fill(t, host["tokens"]) for t in picked[n][3]] for n in names] + [HONEST[0][2], HONEST[7][2]]
         started = time.monotonic()
         assert reward(codes, test_cases=tests) == [0.0] * len(names) + [1.0, 0.5]
-    check_clean(host, snapshot(host["folder"]), started, 10)
+    check_clean(host, before, started, 10)
     with warnings_as_errors():
         sandbox_module.Sandbox(use_bwrap=False)  # the warning is given once
 
@@ -263,6 +264,29 @@ class warnings_as_errors:
 
     def __exit__(self, *exc):
         self.catcher.__exit__(*exc)
+
+
+@needs_bwrap
+def test_handles_die_with_their_test():
+    """A handle kept past its test cannot reach the next test's process."""
+    from workbench.rewards.sandbox import Sandbox
+
+    sandbox = Sandbox()
+    keep = compile("import builtins\nbuiltins.kept = make()\nassert kept.value == 1", "<t>", "exec")
+    reuse = compile("import builtins\nassert builtins.kept.value == 1", "<t>", "exec")
+    code = "class Box:\n    value = 1\ndef make():\n    return Box()\n"
+    try:
+        assert sandbox.run_tests(code, [keep, reuse], 1.0) == ["pass", "fail"]
+        import builtins
+
+        assert "ended test" in repr(builtins.kept)
+        with pytest.raises(RuntimeError, match="ended"):
+            builtins.kept.value
+    finally:
+        sandbox.close()
+        import builtins
+
+        builtins.__dict__.pop("kept", None)
 
 
 def test_codec_admits_only_plain_data():

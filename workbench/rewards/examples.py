@@ -8,6 +8,8 @@ tries and whether it is safe to run in the unprotected textbook runner.
 """
 from __future__ import annotations
 
+import os
+
 CODE_TASKS = [
     {"name": "add",
      "tests": ["assert add(1, 2) == 3", "assert add(-1, 1) == 0", "assert add(0, 0) == 0",
@@ -119,7 +121,8 @@ def run_gallery(*, timeout: float = 1.0, textbook: bool = True):
     """Each :data:`GALLERY` attack through the sandbox (and, when safe, the textbook runner).
 
     Returns a DataFrame: ``attack``, ``tries``, ``textbook`` (reward, or None when
-    unsafe to run unprotected), ``sandbox`` (reward), ``verdicts``, ``seconds``.
+    unsafe to run unprotected), ``sandbox`` (reward; None for the unsafe attacks
+    when bubblewrap is absent and we are not root), ``verdicts``, ``seconds``.
     """
     import time
 
@@ -127,8 +130,15 @@ def run_gallery(*, timeout: float = 1.0, textbook: bool = True):
 
     from workbench.rewards.execution import naive_code_reward, run_code_tests
 
+    from workbench.rewards.sandbox import bwrap_path
+
+    contained = bwrap_path() is not None or os.geteuid() == 0  # else a daemon could outlive the fallback
     rows = []
     for name, tries, code, safe in GALLERY:
+        if not (safe or contained):
+            rows.append({"attack": name, "tries": tries, "textbook": None, "sandbox": None,
+                         "verdicts": "not run: no bubblewrap", "seconds": 0.0})
+            continue
         start = time.perf_counter()
         verdicts = run_code_tests([code], [ADD_TESTS], timeout=timeout)[0]
         seconds = time.perf_counter() - start

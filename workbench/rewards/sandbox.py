@@ -103,8 +103,11 @@ class Handle:
     def __init__(self, sandbox: Sandbox, ref: int):
         object.__setattr__(self, "_sandbox", sandbox)
         object.__setattr__(self, "_ref", ref)
+        object.__setattr__(self, "_test", sandbox.test_serial)
 
     def _ask(self, op: str, *args, **extra):
+        if self._sandbox.test_serial != self._test or not self._sandbox.in_test:
+            raise RuntimeError("this handle belongs to a test that has ended; its process is gone")
         return self._sandbox.request({"op": op, "ref": self._ref, "args": [self._sandbox.encode(a) for a in args], **extra})
 
     def __call__(self, *args, **kwargs):
@@ -132,6 +135,8 @@ class Handle:
         return self._ask("str")
 
     def __repr__(self):
+        if self._sandbox.test_serial != self._test or not self._sandbox.in_test:
+            return f"<handle {self._ref} of an ended test>"
         return self._ask("repr")
 
     def __bool__(self):
@@ -157,6 +162,7 @@ class Sandbox:
         self.host_dir: str | None = None
         self.deadline = 0.0
         self._buffer = b""
+        self.test_serial, self.in_test = 0, False
 
     # ------------------------------------------------------------ process
     def _config(self, root: str, scratch: list[str], pidns: bool) -> dict:
@@ -290,8 +296,10 @@ class Sandbox:
     _ending = False
 
     def _run_one(self, test: CodeType, timeout: float) -> str:
+        """Run one compiled test (trusted code, here) against a fresh child of the worker."""
         self.deadline = time.monotonic() + timeout
-        verdict = FAIL
+        self.test_serial += 1
+        self.in_test, verdict = True, FAIL
         try:
             self._send({"op": "start", "cpu": int(timeout) + 1})
             names = self._reply(self._read())
@@ -306,6 +314,8 @@ class Sandbox:
             return FAIL
         except (Exception, CompletionDied):  # noqa: BLE001 - any failure of the test is a fail
             verdict = FAIL
+        finally:
+            self.in_test = False
         try:  # confirmed before the next test starts or run_tests returns (pipelined)
             self._send({"op": "end"})
             self._ending = True
@@ -380,7 +390,7 @@ _pools_lock = threading.Lock()
 
 def get_pool(limits: SandboxLimits = SandboxLimits(), *, workers: int | None = None, use_bwrap=None) -> SandboxPool:
     """The shared pool for these settings (created on first use)."""
-    key = (limits, workers, use_bwrap)
+    key = (os.getpid(), limits, workers, use_bwrap)  # a forked process never shares its parent's pipes
     with _pools_lock:
         if key not in _pools:
             _pools[key] = SandboxPool(workers, limits, use_bwrap=use_bwrap)
