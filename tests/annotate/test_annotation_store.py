@@ -67,12 +67,27 @@ def test_bad_kind_and_annotator(tmp_path):
         store.add("t", "pairwise", "", {}, [])
 
 
+WIDGET_RUN = textwrap.dedent("""
+    import sys
+    from workbench.annotate import RankingAnnotator
+    tasks = [{"id": f"task{i}", "prompt": "p", "responses": ["a", "b", "c"]} for i in range(5000)]
+    widget = RankingAnnotator(tasks, sys.argv[1], sys.argv[2], shuffle=False)
+    for nonce in range(5000):
+        task_id = widget.current["id"]
+        widget.submission = {"action": "submit", "nonce": nonce, "groups": [[2], [0, 1]]}
+        assert widget.message == "Saved", widget.message
+        print(task_id.removeprefix("task"), flush=True)   # acknowledged only after the store returned
+""")
+
+
 def test_sigkill_mid_run_loses_no_submitted_judgement(tmp_path):
+    """An annotation run (a widget fed submissions as the front end would) is killed
+    with SIGKILL while it keeps submitting: every acknowledged judgement is there."""
     path = tmp_path / "s.db"
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(path), "ann", "100000"],
+    proc = subprocess.Popen([sys.executable, "-c", WIDGET_RUN, str(path), "ann"],
                             stdout=subprocess.PIPE, text=True)
     acknowledged = []
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120
     while len(acknowledged) < 50 and time.monotonic() < deadline:
         line = proc.stdout.readline()
         if not line:
@@ -85,10 +100,18 @@ def test_sigkill_mid_run_loses_no_submitted_judgement(tmp_path):
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
     store = AnnotationStore(path)
-    stored = store.done_task_ids("ann", "pairwise")
+    stored = store.done_task_ids("ann", "ranking")
     assert {f"task{i}" for i in acknowledged} <= stored
     # every stored row is whole: parsable label and order
-    assert all(j["label"]["choice"] == "A" and j["shown_order"] == [0, 1] for j in store.judgements())
+    assert all(j["label"]["labels"] == [1, 1, 2] and j["shown_order"] == [0, 1, 2]
+               for j in store.judgements())
+    # reopening resumes right after the last judgement that reached the store
+    from workbench.annotate import RankingAnnotator
+
+    tasks = [{"id": f"task{i}", "prompt": "p", "responses": ["a", "b", "c"]} for i in range(5000)]
+    resumed = RankingAnnotator(tasks, store, "ann", shuffle=False)
+    assert resumed.progress["done"] == len(stored)
+    assert resumed.current["id"] == f"task{len(stored)}"
 
 
 def test_two_writer_processes_at_once(tmp_path):
