@@ -20,14 +20,20 @@ RANKING = [{"id": f"r{i}", "prompt": f"Ranking prompt {i}",
 PAIRWISE = [{"id": f"p{i}", "prompt": f"Pairwise prompt {i}",
              "responses": [f"side-{i}-{j}" for j in range(2)]} for i in range(3)]
 
+STEPS = [{"id": f"s{i}", "prompt": f"Step prompt {i}", "steps": [f"step-{i}-{j}" for j in range(4)]}
+         for i in range(2)]
+
 
 def _notebook(root):
-    (root / "tasks.json").write_text(json.dumps({"ranking": RANKING, "pairwise": PAIRWISE}))
+    (root / "tasks.json").write_text(json.dumps({"ranking": RANKING, "pairwise": PAIRWISE, "step": STEPS}))
     cells = [
         "import json\nfrom workbench.annotate import RankingAnnotator, PairwiseAnnotator\n"
         "tasks = json.load(open('tasks.json'))",
         "RankingAnnotator(tasks['ranking'], 'store.db', 'browser', seed=0)",
         "PairwiseAnnotator(tasks['pairwise'], 'store.db', 'browser', seed=0, strength=True)",
+        "from workbench.annotate import StepAnnotator\n"
+        "StepAnnotator(tasks['step'], 'store.db', 'browser', shuffle=False)",
+        "RankingAnnotator(tasks['ranking'], 'store.db', 'browser-top2', top_k=2, seed=0)",
     ]
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -68,13 +74,15 @@ def _open_and_run(page, base, token):
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
     _kernel_ready(base, token)
     for attempt in range(2):
-        # run the three cells with Shift+Enter from the first one (command mode)
+        # run the five cells with Shift+Enter from the first one (command mode)
         page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").first.click()
-        for _ in range(3):
+        for _ in range(5):
             page.keyboard.press("Shift+Enter")
         try:
             page.wait_for_selector(".wb-annot .wb-item", timeout=60_000)
             page.wait_for_selector(".wb-annot .wb-card", timeout=30_000)
+            page.wait_for_selector(".wb-annot .wb-step", timeout=30_000)
+            page.wait_for_selector(".wb-annot .wb-pool .wb-item", timeout=30_000)
             return
         except Exception:
             if attempt:
@@ -148,3 +156,42 @@ def test_ranking_and_pairwise_widgets_in_jupyterlab(jupyterlab, page):
     assert task["responses"][order[1]] == b_text
     assert tie_label["tie"] and tie_label["choice"] == "tie_good"
     assert page.locator(".jp-Notebook .jp-Cell").count() == cells_before
+
+
+def test_step_and_top_k_widgets_in_jupyterlab(jupyterlab, page):
+    base, token, root = jupyterlab
+    _notebook(root)
+    (root / "store.db").unlink(missing_ok=True)
+    for leftover in root.glob("store.db-*"):
+        leftover.unlink()
+    _open_and_run(page, base, token)
+    steps = page.locator(".wb-annot").nth(2)
+    # keyboard: +1 on step 1, 0 on step 2, -1 on step 3, then Enter
+    steps.locator(".wb-step").first.click()
+    for key in ("+", "ArrowDown", "0", "ArrowDown", "-", "Enter"):
+        page.keyboard.press(key)
+    page.wait_for_function(
+        "() => document.querySelectorAll('.wb-annot')[2].querySelector('.wb-prompt .wb-text').textContent === 'Step prompt 1'")
+    # one click: "first wrong step" on the second step
+    steps.locator(".wb-step").nth(1).locator(".wb-first-wrong").click()
+    judged = _judgements(root / "store.db", "step", 2)
+    assert [(t, label["ratings"]) for t, label, _ in judged] == [
+        ("s0", [1, 0, -1, None]), ("s1", [1, -1, None, None])]
+
+    top2 = page.locator(".wb-annot").nth(3)
+    pool = [t.strip() for t in top2.locator(".wb-pool .wb-item .wb-text").all_inner_texts()]
+    assert len(pool) == 4 and top2.locator(".wb-rank").count() == 0
+    top2.locator(".wb-submit").click()                     # nothing ranked yet: refused, stays
+    top2.locator(".wb-message", has_text="rank at least the best 2").wait_for()
+    top2.locator(".wb-pool .wb-item").nth(2).drag_to(top2.locator(".wb-gap[data-gap='0']"))
+    top2.locator(".wb-pool .wb-item").first.click()
+    page.keyboard.press("2")                               # the first left in the pool -> rank 2
+    assert [t.strip() for t in top2.locator(".wb-rank .wb-text").all_inner_texts()] == [pool[2], pool[0]]
+    top2.locator(".wb-submit").click()
+    rows = [r for r in _judgements(root / "store.db", "ranking", 1)]
+    ((task_id, label, order),) = rows
+    task = next(t for t in RANKING if t["id"] == task_id)
+    assert label["top_k"] == 2
+    assert label["labels"][task["responses"].index(pool[2])] == 2
+    assert label["labels"][task["responses"].index(pool[0])] == 1
+    assert sorted(label["labels"]) == [0, 0, 1, 2]
