@@ -127,6 +127,18 @@ ATTACKS = [
      "import builtins\nbuiltins.AssertionError = type('Nope', (BaseException,), {})\n"
      "builtins.isinstance = lambda *a: True\nbuiltins.abs = lambda x: 0\nbuiltins.bool = lambda x: True\n"
      "def add(a, b):\n    return -1\n", ADD_TESTS + ["assert abs(add(1, 1) - 2) < 1e-9"], 0.0),
+    ("shadow_builtins", "tamper",
+     "abs = lambda x: 0\nlen = lambda x: 2\nisinstance = lambda *a: True\nsorted = lambda x: [1, 2]\n"
+     "def add(a, b):\n    return 0\n",
+     ["assert abs(add(1, 2) - 3) < 1e-9", "assert len(add(1, 2)) == 2",
+      "assert sorted(add(1, 2)) == [1, 2]"], 0.0),
+    ("inject_builtins_namespace", "tamper",  # patches the worker's encoder to send a fake __builtins__
+     "import sys\nclass Everything:\n    def __getitem__(self, name):\n        return lambda *a, **k: 0\n"
+     "worker = sys.modules['__main__']\nreal = worker.encode\n"
+     "def forged(value, handles=None, depth=0):\n    out = real(value, handles, depth)\n"
+     "    if depth == 0 and type(out) is dict and 'd' in out and handles is not None:\n"
+     "        out['d'].append(['__builtins__', real(Everything(), handles)])\n    return out\n"
+     "worker.encode = forged\ndef add(a, b):\n    return 0\n", ["assert abs(add(1, 2) - 3) < 1e-9"], 0.0),
     ("kill_parent_and_all", "tamper",
      "import os, signal\ndef add(a, b):\n    os.kill(os.getppid(), signal.SIGKILL)\n    os.kill(-1, signal.SIGKILL)\n"
      "    return a + b\n", ADD_TESTS, 0.0),

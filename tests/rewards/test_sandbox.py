@@ -132,7 +132,7 @@ REWARD = make_code_execution_reward(timeout=TIMEOUT)
 
 TEETH = ["env_secret", "parent_environ", "read_host_file", "read_project_files", "find_tests_in_memory",
          "exit_zero_before_asserts", "os_exit_zero", "always_equal_object", "always_equal_int_subclass",
-         "atexit_and_excepthook", "tcp_to_host", "udp_send"]
+         "atexit_and_excepthook", "tcp_to_host", "udp_send", "shadow_builtins"]
 
 
 def test_attacks_beat_the_textbook_runner(host):
@@ -143,6 +143,23 @@ def test_attacks_beat_the_textbook_runner(host):
     assert naive_code_reward(codes, test_cases=tests, timeout=5.0) == [1.0] * len(TEETH)
     assert len(host["connections"]) == 2  # the network attacks reached our servers
     host["connections"].clear()
+
+
+@needs_bwrap
+@pytest.mark.parametrize("name", ["shadow_builtins", "inject_builtins_namespace"])
+def test_name_filter_is_what_stops_builtin_shadowing(name, monkeypatch):
+    """Without the filter on the completion's names, these attacks would pass every test."""
+    from workbench.rewards.sandbox import Sandbox
+
+    _, _, code, tests, _ = next(a for a in ATTACKS if a[0] == name)
+    compiled = [compile(t, "<t>", "exec") for t in tests]
+    sandbox = Sandbox()
+    try:
+        assert sandbox.run_tests(code, compiled, TIMEOUT) == ["fail"] * len(tests)
+        monkeypatch.setattr(sandbox_module, "_solution_names", lambda names: dict(names))
+        assert sandbox.run_tests(code, compiled, TIMEOUT) == ["pass"] * len(tests)
+    finally:
+        sandbox.close()
 
 
 def test_the_clean_up_checks_can_fail(host):

@@ -97,6 +97,19 @@ def _processes_of_uid(uid: int) -> int:
     return count
 
 
+def _solution_names(names) -> dict:
+    """The completion's top-level names the test may see: never a dunder or a builtin's name.
+
+    A completion that defines ``abs = lambda x: 0`` must not change what the
+    *test's* ``abs`` means (``assert abs(f(x) - 2) < 1e-9``); so tests always see
+    the real builtins, and a task cannot ask for a function named like one.
+    """
+    if not isinstance(names, dict):
+        raise TypeError("the completion's names must come back as a dict")
+    return {k: v for k, v in names.items()
+            if isinstance(k, str) and k.isidentifier() and not k.startswith("__") and not hasattr(builtins, k)}
+
+
 class Handle:
     """Proxy for an object living in the sandbox; every use is one data request."""
 
@@ -304,7 +317,7 @@ class Sandbox:
             self._send({"op": "start", "cpu": int(timeout) + 1})
             names = self._reply(self._read())
             scope = {"__builtins__": builtins, "__name__": "test"}
-            scope.update({k: v for k, v in names.items() if isinstance(k, str) and k.isidentifier()})
+            scope.update(_solution_names(names))
             exec(test, scope)
             verdict = PASS
         except TestTimeout:
