@@ -6,7 +6,10 @@ Strategies (``rewards: (N, F)`` -> scores ``(N,)``): :func:`weighted_sum`,
 :func:`select_by_preference` / :func:`pareto_scores`; :func:`combine` picks one
 by name. Advantages: :func:`group_advantages` (one score),
 :func:`trl_advantages` (TRL 1.16's GRPOTrainer on a reward matrix).
-:func:`combined_reward` wraps several reward functions into one TRL reward function.
+:func:`combined_reward` (in :mod:`.trl_rewards`) wraps several reward functions into one
+TRL reward function. Listwise rankers and the listwise RM on GRPO groups live in
+:mod:`.listwise` and :mod:`.grpo_listwise`; the live explorer in :mod:`.explorer`;
+the GSM8K reward matrix in :mod:`.gsm8k`.
 """
 from .advantages import (collapsing_group_pairs, distinct_advantage_patterns, group_advantages, group_zscores,
                          trl_advantages)
