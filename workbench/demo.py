@@ -1,43 +1,65 @@
-"""`workbench demo`: the main job on the built-in default.
+"""`workbench demo`: train the default MiniLM reward model on the bundled preferences.
 
-Until the reward-model trainer lands, the demo fits one reward per item with
-the Bradley-Terry loss on simulated comparisons written to ``data/`` and
-reports held-out pairwise accuracy before (all rewards zero) and after.
+The data is the synthetic preference set of :mod:`workbench.data.synthetic`
+(written to ``data/`` on first use): responses whose true reward is known,
+judged with Bradley-Terry noise. The demo reports held-out pairwise accuracy
+before training (a fresh head: chance), after one epoch, and the accuracy of
+the true rewards on the same noisy labels (the ceiling). About two minutes on
+two CPU cores; ``--pairs`` and ``--epochs`` make it bigger.
 """
 from __future__ import annotations
 
-import json
+import time
 
-import numpy as np
-
-from .fitting import Comparisons, fit_rewards, pairwise_accuracy, simulate_comparisons, split
-from .paths import DATA_DIR
+from workbench.paths import DATA_DIR
 
 
-def run_demo(n_items: int = 50, n_pairs: int = 2000, seed: int = 0) -> dict:
-    true_rewards = np.random.default_rng(seed).normal(size=n_items)
-    data = simulate_comparisons(true_rewards, n_pairs, seed=seed)
-    DATA_DIR.mkdir(exist_ok=True)
-    path = DATA_DIR / "demo_comparisons.jsonl"
-    with path.open("w") as handle:
-        for chosen, rejected in zip(data.chosen.tolist(), data.rejected.tolist()):
-            handle.write(json.dumps({"chosen": chosen, "rejected": rejected}) + "\n")
-    train, held_out = split(data, seed=seed)
-    before = pairwise_accuracy(np.zeros(n_items), held_out)
-    fitted = fit_rewards(train)
-    after = pairwise_accuracy(fitted, held_out)
-    best = pairwise_accuracy(true_rewards, held_out)
-    return {"data": str(path), "before": before, "after": after, "true_rewards": best}
+def demo_files(n_train: int = 600, n_test: int = 300) -> dict:
+    """The bundled synthetic set in ``data/``, generated (deterministically) if absent."""
+    from workbench.data.synthetic import write_demo_data
+
+    names = ("pairs_train", "pairs_test", "lists_train", "lists_test")
+    files = {name: DATA_DIR / f"synthetic_{name}.jsonl" for name in names}
+    if not all(path.is_file() for path in files.values()):
+        files = write_demo_data(DATA_DIR, n_train=n_train, n_test=n_test)
+    return files
+
+
+def run_demo(*, n_pairs: int | None = None, epochs: float = 1.0, output_dir: str = "runs/demo",
+             learning_rate: float = 1e-4, seed: int = 0) -> dict:
+    """Train MiniLM with Bradley-Terry on the synthetic pairs; held-out accuracy before/after and the ceiling."""
+    from workbench.data import load_records
+    from workbench.data.records import rows_from
+    from workbench.data.synthetic import true_pair_accuracy
+    from workbench.training import TrainConfig, train
+
+    files = demo_files()
+    train_records = load_records(files["pairs_train"])[:n_pairs]
+    test_rows = rows_from(files["pairs_test"])
+    config = TrainConfig(output_dir=output_dir, loss="bradley_terry", batch_size=16, max_length=64,
+                         epochs=epochs, learning_rate=learning_rate, seed=seed, log_every=5)
+    start = time.perf_counter()
+    result = train(config, train_records, eval_data=load_records(test_rows), evaluate_before=True)
+    return {"data": str(files["pairs_train"]), "n_train": len(train_records), "n_test": len(test_rows),
+            "before": result.eval_before["accuracy"], "after": result.eval_metrics["accuracy"],
+            "ceiling": true_pair_accuracy(test_rows), "pairs_per_second": result.items_per_second,
+            "seconds": time.perf_counter() - start, "output_dir": output_dir}
 
 
 def _main(args) -> int:
-    result = run_demo()
-    print(f"wrote {result['data']}")
-    print(f"held-out accuracy before training: {result['before']:.3f}")
-    print(f"held-out accuracy after training:  {result['after']:.3f}  (true rewards: {result['true_rewards']:.3f})")
+    result = run_demo(n_pairs=args.pairs, epochs=args.epochs, output_dir=args.output)
+    print(f"trained MiniLM on {result['n_train']} pairs from {result['data']} "
+          f"({result['pairs_per_second']:.1f} pairs/s, {result['seconds']:.0f} s in all)")
+    print(f"held-out accuracy before training: {result['before']:.3f}   (n = {result['n_test']})")
+    print(f"held-out accuracy after training:  {result['after']:.3f}")
+    print(f"accuracy of the true rewards:      {result['ceiling']:.3f}   (the ceiling under label noise)")
+    print(f"checkpoint (plain transformers):   {result['output_dir']}")
     return 0
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("demo", help="run the main job on the built-in default data")
+    parser = subparsers.add_parser("demo", help="train the default MiniLM reward model on the bundled preferences")
+    parser.add_argument("--pairs", type=int, default=None, help="training pairs (default: all 600)")
+    parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument("--output", default="runs/demo", help="where the trained checkpoint goes")
     parser.set_defaults(func=_main)

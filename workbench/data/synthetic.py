@@ -34,7 +34,7 @@ TEMPLATES = ["Here is a {a} and {b} answer about {topic}.", "My reply on {topic}
 def true_reward(response: str) -> float:
     """The ground-truth reward of a synthetic response: the sum of its quality words' values."""
     words = response.replace(",", " ").replace(".", " ").split()
-    return float(sum(QUALITIES.get(w, 0.0) for w in words))
+    return round(float(sum(QUALITIES.get(w, 0.0) for w in words)), 6)
 
 
 def _response(rng: np.random.Generator, topic: str) -> str:

@@ -73,7 +73,10 @@ def _prepare_model(config: TrainConfig, model, tokenizer):
     if model is None:
         model, tokenizer = load_reward_model(config.model, pooling=config.pooling)
     if config.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        if hasattr(model, "activation_checkpointing_enable"):  # transformers >= 5 name
+            model.activation_checkpointing_enable(activation_checkpointing_kwargs={"use_reentrant": False})
+        else:
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if config.lora is not None:
         from peft import LoraConfig, TaskType, get_peft_model
 
