@@ -94,3 +94,9 @@ def page(chromium_path):
         yield page
         context.close()
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def server_helpers():
+    """(free_port, kill) for tests that start their own server."""
+    return _free_port, _kill

@@ -1,26 +1,25 @@
 """`workbench annotate serve`: the ranking task served by Voila, annotated in Chromium."""
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 import pytest
-
-from conftest import _free_port, _kill
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
 
 @pytest.fixture
-def voila_server(tmp_path, chromium_path):
+def voila_server(tmp_path, chromium_path, server_helpers):
+    free_port, kill = server_helpers
     tasks = [{"id": f"v{i}", "prompt": f"Served prompt {i}", "responses": [f"served-{i}-{j}" for j in range(3)]}
              for i in range(2)]
     (tmp_path / "tasks.jsonl").write_text("\n".join(json.dumps(t) for t in tasks))
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "voila.log").open("w")
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / ".jupyter"),
                JUPYTER_RUNTIME_DIR=str(tmp_path / ".runtime"))
@@ -38,11 +37,11 @@ def voila_server(tmp_path, chromium_path):
             break                       # the server answers: it is up
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
-                _kill(proc)
+                kill(proc)
                 pytest.fail("voila did not start:\n" + (tmp_path / "voila.log").read_text()[-3000:])
             time.sleep(0.5)
     yield base, tmp_path, tasks
-    _kill(proc)
+    kill(proc)
     log.close()
 
 
