@@ -317,3 +317,21 @@ def test_codec_admits_only_plain_data():
         with pytest.raises(ValueError):
             decode(forged)
     assert stat.S_ISREG(os.stat(sandbox_module.WORKER).st_mode)
+
+
+def test_unusable_bwrap_falls_back_and_says_why(monkeypatch):
+    """bwrap present but unable to start (e.g. user namespaces disabled): fall back, with the reason, once."""
+    from workbench.rewards import _isolation
+
+    broken = "/bin/false"
+    monkeypatch.setattr(_isolation, "bwrap_path", lambda: broken)
+    monkeypatch.setattr(sandbox_module, "bwrap_path", lambda: broken)
+    monkeypatch.setattr(sandbox_module, "_warned", threading.Event())
+    _isolation.bwrap_problem.cache_clear()
+    try:
+        with pytest.warns(RuntimeWarning, match="cannot start a sandbox"):
+            assert sandbox_module.Sandbox().bwrap is None
+        with pytest.raises(RuntimeError, match="cannot start a sandbox"):
+            sandbox_module.Sandbox(use_bwrap=True)
+    finally:
+        _isolation.bwrap_problem.cache_clear()

@@ -37,22 +37,20 @@ import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from types import CodeType
 
+from workbench.rewards._isolation import (
+    NO_BWRAP_WARNING,
+    SANDBOX_WORKER,
+    WORKER,
+    bwrap_command,
+    bwrap_path,
+    bwrap_problem,
+    processes_of_uid,
+)
 from workbench.rewards._worker import HEADER, decode, encode, pack
 
-WORKER = Path(__file__).with_name("_worker.py")
 PASS, FAIL, TIMEOUT = "pass", "fail", "timeout"
-NO_BWRAP_WARNING = (
-    "bubblewrap (bwrap) is not installed: code rewards run WITHOUT filesystem isolation "
-    "(untrusted code can read every file this user can and write wherever this user can), "
-    "WITHOUT network isolation (it can open sockets), and WITHOUT a pid namespace "
-    "(a process that leaves its session may outlive the run unless we run as root). "
-    "Still in force: verdicts computed outside the untrusted process, rlimits (CPU, memory, "
-    "processes, file size, open files), an empty environment, a fresh working folder and "
-    "per-test timeouts. Install the Debian package `bubblewrap` for full isolation."
-)
 _warned = threading.Event()
 
 
@@ -79,22 +77,6 @@ class CompletionDied(BaseException):
 
 class SandboxBroken(Exception):
     """The worker itself is gone; the sandbox is restarted for the next test."""
-
-
-def bwrap_path() -> str | None:
-    """Path of the bubblewrap binary, or None."""
-    return shutil.which("bwrap") or ("/usr/bin/bwrap" if os.path.exists("/usr/bin/bwrap") else None)
-
-
-def _processes_of_uid(uid: int) -> int:
-    count = 0
-    for name in os.listdir("/proc"):
-        try:
-            if name.isdigit() and os.stat(f"/proc/{name}").st_uid == uid:
-                count += 1
-        except OSError:
-            pass
-    return count
 
 
 def _solution_names(names) -> dict:
@@ -163,14 +145,17 @@ class Sandbox:
 
     def __init__(self, limits: SandboxLimits = SandboxLimits(), *, use_bwrap: bool | None = None):
         self.limits = limits
-        self.bwrap = bwrap_path() if use_bwrap in (None, True) else None
-        if use_bwrap is True and self.bwrap is None:
-            raise RuntimeError("use_bwrap=True but bubblewrap (bwrap) is not installed")
-        if self.bwrap is None and not _warned.is_set():
-            _warned.set()
-            warnings.warn(NO_BWRAP_WARNING, RuntimeWarning, stacklevel=3)
         Sandbox._serial += 1
         self.uid = 0x30000 + (os.getpid() % 2048) * 64 + Sandbox._serial % 64 if os.geteuid() == 0 else -1
+        self.bwrap, problem = None, "bubblewrap (bwrap) is not installed"
+        if use_bwrap in (None, True) and bwrap_path():
+            problem = bwrap_problem(self.uid >= 0)
+            self.bwrap = None if problem else bwrap_path()
+        if use_bwrap is True and self.bwrap is None:
+            raise RuntimeError(f"use_bwrap=True but {problem}")
+        if self.bwrap is None and not _warned.is_set():
+            _warned.set()
+            warnings.warn(NO_BWRAP_WARNING.format(problem=problem), RuntimeWarning, stacklevel=3)
         self.proc: subprocess.Popen | None = None
         self.host_dir: str | None = None
         self.deadline = 0.0
@@ -180,7 +165,7 @@ class Sandbox:
     # ------------------------------------------------------------ process
     def _config(self, root: str, scratch: list[str], pidns: bool) -> dict:
         lim = self.limits
-        nproc = lim.processes if self.uid >= 0 else lim.processes + _processes_of_uid(os.getuid())
+        nproc = lim.processes if self.uid >= 0 else lim.processes + processes_of_uid(os.getuid())
         return {"uid": self.uid, "nproc": nproc, "as_bytes": lim.memory_bytes, "fsize": lim.file_bytes,
                 "nofile": lim.open_files, "cpu_s": 1, "out_cap": lim.output_bytes,
                 "msg_cap": lim.message_bytes, "code_cap": 64 << 20, "root": root,
@@ -189,35 +174,9 @@ class Sandbox:
                 "site_packages": [p for p in sys.path if p.endswith("-packages") and os.path.isdir(p)]}
 
     def _bwrap_command(self) -> list[str]:
-        cmd = [self.bwrap, "--die-with-parent", "--new-session", "--clearenv",
-               "--setenv", "PATH", "/usr/bin:/bin", "--setenv", "HOME", "/tmp", "--setenv", "LANG", "C.UTF-8",
-               "--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev",
-               "--size", str(self.limits.tmpfs_bytes), "--tmpfs", "/tmp",
-               "--perms", "0755", "--dir", "/opt", "--perms", "0755", "--dir", "/opt/workbench",
-               "--ro-bind", str(WORKER), "/opt/workbench/worker.py"]
-        for top in ("/bin", "/lib", "/lib32", "/lib64", "/sbin"):
-            if os.path.islink(top):
-                cmd += ["--symlink", os.readlink(top), top]
-            elif os.path.isdir(top):
-                cmd += ["--ro-bind", top, top]
-        made = set()
-        for prefix in dict.fromkeys([sys.base_prefix, sys.prefix, str(Path(os.path.realpath(sys.executable)).parents[1])]):
-            if prefix.startswith("/usr/"):
-                continue
-            for parent in reversed(Path(prefix).parents[:-1]):  # readable by the child's uid
-                if parent not in made:
-                    made.add(parent)
-                    cmd += ["--perms", "0755", "--dir", str(parent)]
-            cmd += ["--ro-bind", prefix, prefix]
-        if self.uid >= 0:  # real root: no user namespace, so the child can take its own uid
-            cmd += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-                    "--cap-drop", "ALL"]
-            for cap in ("SETUID", "SETGID", "KILL", "CHOWN", "DAC_OVERRIDE", "FOWNER"):
-                cmd += ["--cap-add", f"CAP_{cap}"]
-        else:
-            cmd += ["--unshare-all"]
         config = self._config("/tmp/workbench", ["/tmp", "/dev/shm"], True)
-        return cmd + [sys.executable, "-I", "-S", "/opt/workbench/worker.py", json.dumps(config)]
+        return bwrap_command(self.bwrap, self.limits.tmpfs_bytes, as_root=self.uid >= 0) + [
+            sys.executable, "-I", "-S", SANDBOX_WORKER, json.dumps(config)]
 
     def start(self) -> None:
         if self.bwrap:
