@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "workbench.demo",
     "workbench.training.cli",
     "workbench.annotate.serve",
+    "workbench.prm.cli",
 ]
 
 

@@ -50,6 +50,8 @@ def test_best_of_n():
     scores = [[0.1, 0.9, 0.3], [0.2, 0.8, 0.1]]
     assert best_of_n_accuracy(correct, scores) == 0.5
     assert best_of_n_accuracy(correct, scores, n=1) == 0.5
+    constant = [[0.5, 0.5, 0.5], [0.5, 0.5, 0.5]]  # ties: expected accuracy of a random pick
+    assert best_of_n_accuracy(correct, constant) == pytest.approx(1 / 3)
     with pytest.raises(ValueError):
         best_of_n([])
 

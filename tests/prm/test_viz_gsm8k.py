@@ -45,10 +45,9 @@ def test_majority_vote_by_hand():
     make = lambda answer, ok: StepRecord("q", ["s"], [None], answer, "7", {"is_correct": ok})  # noqa: E731
     questions = [[make("7", True), make("3", False), make("7", True), make("3", False)],
                  [make("1", False), make("2", False), make("7", True), make("1", False)]]
-    assert majority_vote_accuracy(questions) == 0.5  # 7 vs 3 tie -> earliest (7): right; 1 wins: wrong
-    assert majority_vote_accuracy(questions, n=3) == 0.5  # 7 wins; 1/2/7 tie -> earliest (1): wrong
-    flipped = [[make("3", False), make("7", True), make("7", True), make("3", False)]]
-    assert majority_vote_accuracy(flipped) == 0.0  # the tie goes to the earliest answer, 3
+    assert majority_vote_accuracy(questions) == 0.25  # 7 vs 3 tie: 1/2 right; 1 wins: wrong
+    assert majority_vote_accuracy(questions, n=3) == pytest.approx((1 + 1 / 3) / 2)  # 7 wins; 1/2/7 tie
+    assert majority_vote_accuracy([[make("7.0", True), make("$7", True), make("3", False)]]) == 1.0
 
 
 def test_agreement_and_figures():

@@ -21,7 +21,7 @@ from collections import Counter
 from pathlib import Path
 
 from workbench.paths import DATA_DIR, shared_data_dir
-from workbench.prm.records import StepRecord, answers_equal, from_gsm8k, split_steps
+from workbench.prm.records import StepRecord, answers_equal, from_gsm8k, normalize_answer, split_steps
 from workbench.prm.scoring import best_of_n_accuracy
 from workbench.prm.verify import corrupt_step, verify_arithmetic
 
@@ -109,16 +109,21 @@ def model_solution_records(rows: list[dict]) -> list[list[StepRecord]]:
 
 
 def majority_vote_accuracy(questions: list[list[StepRecord]], n: int | None = None) -> float:
-    """Pick the most frequent final answer among the first ``n`` (ties: the earliest); is it right?"""
-    hits = 0
+    """Pick the most frequent final answer among the first ``n``; is it right?
+
+    Ties between answers are broken uniformly at random, in expectation (a 2-2
+    split between a right and a wrong answer counts 0.5).
+    """
+    hits = 0.0
     for candidates in questions:
         chosen = candidates[: n or len(candidates)]
-        answers = [c.answer for c in chosen if c.answer is not None]
+        answers = [normalize_answer(c.answer) for c in chosen if c.answer is not None]
         if not answers:
             continue
         counts = Counter(answers)
-        top = max(answers, key=lambda a: (counts[a], -answers.index(a)))
-        hits += answers_equal(top, chosen[0].reference)
+        best = max(counts.values())
+        tied = [answer for answer, count in counts.items() if count == best]
+        hits += sum(answers_equal(answer, chosen[0].reference) for answer in tied) / len(tied)
     return hits / len(questions)
 
 

@@ -63,19 +63,23 @@ def best_of_n(candidate_step_scores: list[list[float]], method: str = "min") -> 
 def best_of_n_accuracy(correct: list[list[bool]], scores: list[list[float]], n: int | None = None) -> float:
     """Accuracy of picking, per question, the highest-scored of its first ``n`` candidates.
 
-    correct, scores: per question, one entry per candidate. Ties go to the first.
+    correct, scores: per question, one entry per candidate. Ties are broken uniformly
+    at random, in expectation: a question whose top score is shared by ``t``
+    candidates, ``c`` of them right, counts ``c / t`` (so a constant scorer
+    scores exactly the random-choice baseline, whatever the candidates' order).
     """
     if len(correct) != len(scores):
         raise ValueError(f"{len(correct)} questions with correctness but {len(scores)} with scores")
     if not correct:
         raise ValueError("best_of_n_accuracy: no questions")
-    hits = 0
+    hits = 0.0
     for row, (flags, values) in enumerate(zip(correct, scores)):
         k = len(flags) if n is None else n
         if len(values) < k or len(flags) < k:
             raise ValueError(f"question {row}: fewer than {k} candidates")
-        pick = max(range(k), key=lambda i: (values[i], -i))
-        hits += bool(flags[pick])
+        top = max(values[:k])
+        tied = [i for i in range(k) if values[i] == top]
+        hits += sum(bool(flags[i]) for i in tied) / len(tied)
     return hits / len(correct)
 
 
