@@ -122,6 +122,9 @@ ATTACKS = [
     ("atexit_and_excepthook", "forge",
      "import atexit, os, sys\natexit.register(lambda: os._exit(0))\nsys.excepthook = lambda *a: None\n"
      "def add(a, b):\n    raise AssertionError('ignored?')\n", ADD_TESTS, 0.0),
+    ("stdio_write_around_capture", "forge",
+     "import os, sys\nos.write(1, b'3\\n')\nos.write(2, b'3\\n')\nsys.__stdout__.write('3\\n')\n",
+     [{"input": "1 2", "output": "3"}], 0.0),
     # ------------------------------------------------------------- tampering with the harness
     ("patch_builtins", "tamper",
      "import builtins\nbuiltins.AssertionError = type('Nope', (BaseException,), {})\n"
@@ -180,4 +183,9 @@ HONEST = [
      1 / 3),
     ("raises_on_some", "def inv(x):\n    return 1 / x\n", ["assert inv(2) == 0.5", "assert inv(0) == 0"], 0.5),
     ("syntax_error", "def add(a, b)\n    return a + b\n", ADD_TESTS, 0.0),
+    ("stdio_program", "import sys\nnums = list(map(int, sys.stdin.read().split()))\nprint(sum(nums))\nprint(max(nums))\n",
+     [{"input": "1 2 3\n", "output": "6\n3\n"}, {"input": "5\n-1\n", "output": "4\n5"}], 1.0),
+    ("stdio_half_right", "a, b = map(int, input().split())\nprint(a * b)\n",
+     [{"input": "2 2", "output": "4"}, {"input": "2 3", "output": "5"}], 0.5),
+    ("stdio_exits_zero", "import sys\nprint(int(input()) + 1)\nsys.exit(0)\n", [{"input": "41", "output": "42"}], 1.0),
 ]

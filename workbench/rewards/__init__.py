@@ -22,8 +22,10 @@ Correctness (:mod:`.correctness`)
 
 Code execution (:mod:`.execution`, :mod:`.sandbox`)
     ``code_execution_reward(completions, test_cases, *, timeout=2.0, timeout_penalty=0.0)``:
-    fraction of each completion's tests (``test_cases``: one list of test strings per
-    completion, e.g. ``"assert add(1, 2) == 3"``) passed in the bubblewrap sandbox.
+    fraction of each completion's tests (``test_cases``: one list per completion of test
+    strings, e.g. ``"assert add(1, 2) == 3"``, or standard-I/O cases
+    ``{"input": "1 2", "output": "3"}``) passed in the bubblewrap sandbox. Test strings are
+    trusted code: they run in this process against proxies of the completion's names.
     ``make_code_execution_reward(*, timeout, timeout_penalty, partial_credit=True, extract,
     limits=SandboxLimits(), workers=None, use_bwrap=None)``;
     ``run_code_tests(codes, test_cases, *, timeout)`` -> per-test ``"pass"/"fail"/"timeout"``;

@@ -184,10 +184,29 @@ def _answer(request: dict, namespace: dict, handles: dict):
     return table[op](target, *args)
 
 
-def _child(code: str, cfg: dict, sock_fd: int, out_fd: int, workdir: str) -> None:
+def _run_program(code: str, stdin: str, cap: int) -> dict:
+    """Standard-I/O mode: the completion runs as ``__main__`` on ``stdin``; its printed output is the data."""
+    import builtins
+    import io
+
+    sys.stdin, sys.stdout = io.StringIO(stdin), io.StringIO()
+    try:
+        exec(compile(code, "<completion>", "exec"), {"__name__": "__main__", "__builtins__": builtins})
+    except SystemExit as exc:
+        if exc.code not in (None, 0):
+            return {"err": ["SystemExit", str(exc.code)[:100]]}
+    except BaseException as exc:  # noqa: BLE001
+        return {"err": [type(exc).__name__, str(exc)[:500]]}
+    return {"ok": sys.stdout.getvalue()[:cap]}
+
+
+def _child(code: str, cfg: dict, sock_fd: int, out_fd: int, workdir: str, stdin: str | None = None) -> None:
     _confine(cfg, sock_fd, out_fd, workdir)
     import builtins
 
+    if stdin is not None:
+        write_all(sock_fd, pack(_run_program(code, stdin, cfg["msg_cap"] // 2)))
+        os._exit(0)
     handles: dict = {}
     namespace = {"__name__": "solution", "__builtins__": builtins}
     try:
@@ -286,7 +305,7 @@ def _wipe(cfg: dict, workdir: str) -> None:
                     os.unlink(path)
 
 
-def _start_child(code: str, cfg: dict, serial: int):
+def _start_child(code: str, cfg: dict, serial: int, stdin: str | None = None):
     workdir = os.path.join(cfg["root"], f"wb-{serial}")
     os.makedirs(workdir, mode=0o700)
     if cfg["uid"] >= 0:
@@ -298,7 +317,7 @@ def _start_child(code: str, cfg: dict, serial: int):
         try:
             ours.close()
             os.close(out_r)
-            _child(code, cfg, theirs.fileno(), out_w, workdir)
+            _child(code, cfg, theirs.fileno(), out_w, workdir, stdin)
         finally:
             os._exit(70)
     theirs.close()
@@ -377,7 +396,8 @@ def main(argv: list[str]) -> None:
             write_all(host_out, pack({"loaded": len(code)}))
         elif request["op"] == "start":
             serial += 1
-            pid, sock, out_r, workdir = _start_child(code, dict(cfg, cpu_s=request["cpu"]), serial)
+            pid, sock, out_r, workdir = _start_child(code, dict(cfg, cpu_s=request["cpu"]), serial,
+                                                     request.get("stdin"))
             output = _relay(host_in, host_out, cfg, pid, sock, out_r)
             _sweep(cfg, pid)
             sock.close()

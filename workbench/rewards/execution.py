@@ -17,7 +17,7 @@ import tempfile
 from types import CodeType
 
 from workbench.rewards._text import column, completion_texts
-from workbench.rewards.sandbox import PASS, TIMEOUT, SandboxLimits, get_pool
+from workbench.rewards.sandbox import PASS, TIMEOUT, IOTest, SandboxLimits, get_pool, same_output
 
 _FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)```", re.DOTALL)
 
@@ -32,8 +32,20 @@ def extract_code(text: str, language: str = "python") -> str:
     return blocks[-1] if blocks else text
 
 
-def compile_tests(test_cases, n: int) -> list[list[CodeType] | None]:
-    """Compile each completion's test strings; a bad test raises ValueError naming row and index."""
+def _io_test(test: dict, i: int, j: int) -> IOTest:
+    for key in ("input", "output"):
+        if not isinstance(test.get(key), str):
+            raise ValueError(f"test_cases[{i}][{j}]['{key}']: an I/O test needs a string here")
+    return IOTest(test["input"], test["output"])
+
+
+def compile_tests(test_cases, n: int) -> list[list[CodeType | IOTest] | None]:
+    """Compile each completion's tests; a bad test raises ValueError naming row and index.
+
+    A test is a string of Python run against the completion's definitions
+    (``"assert add(1, 2) == 3"``) or a standard-I/O case ``{"input": "1 2\\n",
+    "output": "3\\n"}`` for which the completion runs as a program.
+    """
     rows = column(test_cases, "test_cases", n)
     compiled: list[list[CodeType] | None] = []
     for i, tests in enumerate(rows):
@@ -44,8 +56,12 @@ def compile_tests(test_cases, n: int) -> list[list[CodeType] | None]:
             raise ValueError(f"test_cases[{i}]: expected a list of test strings, got {type(tests).__name__}")
         row = []
         for j, test in enumerate(tests):
+            if isinstance(test, dict):
+                row.append(_io_test(test, i, j))
+                continue
             if not isinstance(test, str):
-                raise ValueError(f"test_cases[{i}][{j}]: expected a string, got {type(test).__name__}")
+                raise ValueError(f"test_cases[{i}][{j}]: expected a test string or an "
+                                 f"{{'input': ..., 'output': ...}} dict, got {type(test).__name__}")
             try:
                 row.append(compile(test, f"<test_cases[{i}][{j}]>", "exec"))
             except SyntaxError as exc:
@@ -81,6 +97,12 @@ def make_code_execution_reward(*, timeout: float = 2.0, timeout_penalty: float =
     extract: completion text -> code (default: the last fenced Python block).
     limits, workers, use_bwrap: sandbox settings (``use_bwrap=None``: when installed).
 
+    Standard-I/O tests (``{"input": ..., "output": ...}``) run the completion as a program:
+
+    >>> echo_sum = "a, b = map(int, input().split())\\nprint(a + b)"
+    >>> make_code_execution_reward()([echo_sum], test_cases=[[{"input": "1 2\\n", "output": "3\\n"},
+    ...                                                       {"input": "5 5", "output": "11"}]])
+    [0.5]
     >>> reward = make_code_execution_reward(timeout=1.0, timeout_penalty=0.5)
     >>> reward(["def f(x):\\n    return 2 * x", "def f(x):\\n    while True: pass"],
     ...        test_cases=[["assert f(1) == 2", "assert f(2) == 5"], ["assert f(1) == 2"]])
@@ -132,16 +154,19 @@ def naive_code_reward(completions, test_cases=None, *, timeout: float = 5.0, pyt
     scores: list[float | None] = []
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "test.py")
-        for code, tests, raw in zip(codes, compiled, test_cases):
+        for code, tests, row in zip(codes, compiled, test_cases):
             if not tests:
                 scores.append(None)
                 continue
             passed = 0
-            for test in raw:
+            for test, source in zip(tests, row):
+                io = isinstance(test, IOTest)
                 with open(path, "w") as handle:
-                    handle.write(code + "\n" + test + "\n")
+                    handle.write(code if io else code + "\n" + source + "\n")
                 try:
-                    passed += subprocess.run([python, path], capture_output=True, timeout=timeout).returncode == 0
+                    run = subprocess.run([python, path], capture_output=True, timeout=timeout, text=True,
+                                         input=test.stdin if io else None)
+                    passed += same_output(run.stdout, test.expected) if io else run.returncode == 0
                 except subprocess.TimeoutExpired:
                     pass
             scores.append(passed / len(tests))

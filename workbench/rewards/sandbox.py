@@ -38,6 +38,7 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import CodeType
+from typing import NamedTuple
 
 from workbench.rewards._isolation import (
     NO_BWRAP_WARNING,
@@ -67,8 +68,28 @@ class SandboxLimits:
     tmpfs_bytes: int = 64 << 20  # size of the sandbox's /tmp (bubblewrap only)
 
 
+class IOTest(NamedTuple):
+    """A standard-I/O test: run the completion as a program on ``stdin``; it passes when it prints ``expected``
+    (compared line by line, trailing whitespace and trailing blank lines ignored)."""
+
+    stdin: str
+    expected: str
+
+
+def same_output(output: str, expected: str) -> bool:
+    """Line-by-line equality up to trailing whitespace and trailing blank lines."""
+    def lines(text):
+        return [line.rstrip() for line in text.rstrip().splitlines()]
+
+    return lines(output) == lines(expected)
+
+
 class TestTimeout(BaseException):
     """The test ran past its timeout (BaseException: a test's ``except Exception`` can't hide it)."""
+
+
+class _Done(BaseException):
+    """An I/O test has its verdict (leaves the try block with the clean-up still to do)."""
 
 
 class CompletionDied(BaseException):
@@ -267,18 +288,25 @@ class Sandbox:
 
     _ending = False
 
-    def _run_one(self, test: CodeType, timeout: float) -> str:
+    def _run_one(self, test: CodeType | IOTest, timeout: float) -> str:
         """Run one compiled test (trusted code, here) against a fresh child of the worker."""
         self.deadline = time.monotonic() + timeout
         self.test_serial += 1
         self.in_test, verdict = True, FAIL
         try:
+            if isinstance(test, IOTest):  # the program's output is data; the comparison is ours
+                self._send({"op": "start", "cpu": int(timeout) + 1, "stdin": test.stdin})
+                output = self._reply(self._read())
+                verdict = PASS if isinstance(output, str) and same_output(output, test.expected) else FAIL
+                raise _Done()
             self._send({"op": "start", "cpu": int(timeout) + 1})
             names = self._reply(self._read())
             scope = {"__builtins__": builtins, "__name__": "test"}
             scope.update(_solution_names(names))
             exec(test, scope)
             verdict = PASS
+        except _Done:
+            pass
         except TestTimeout:
             verdict = TIMEOUT
         except SandboxBroken:
@@ -295,8 +323,8 @@ class Sandbox:
             self.close()
         return verdict
 
-    def run_tests(self, code: str, tests: list[CodeType], timeout: float) -> list[str]:
-        """Verdicts (``"pass"``/``"fail"``/``"timeout"``) of compiled ``tests`` against ``code``."""
+    def run_tests(self, code: str, tests: list[CodeType | IOTest], timeout: float) -> list[str]:
+        """Verdicts (``"pass"``/``"fail"``/``"timeout"``) of ``tests`` (compiled asserts or I/O tests) on ``code``."""
         verdicts = []
         for test in tests:
             for attempt in (0, 1):
@@ -369,5 +397,5 @@ def get_pool(limits: SandboxLimits = SandboxLimits(), *, workers: int | None = N
         return _pools[key]
 
 
-__all__ = ["Sandbox", "SandboxPool", "SandboxLimits", "get_pool", "bwrap_path", "PASS", "FAIL", "TIMEOUT",
+__all__ = ["IOTest", "same_output", "Sandbox", "SandboxPool", "SandboxLimits", "get_pool", "bwrap_path", "PASS", "FAIL", "TIMEOUT",
            "NO_BWRAP_WARNING"]
