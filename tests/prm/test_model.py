@@ -110,3 +110,23 @@ def test_collator_pads():
     assert batch["input_ids"].tolist() == [[5, 6, 7], [5, 0, 0]]
     assert batch["attention_mask"].tolist() == [[1, 1, 1], [1, 0, 0]]
     assert batch["labels"][1].tolist() == [0.0, IGNORE, IGNORE]
+
+
+def test_outcome_encoding_keeps_the_end_of_a_long_solution():
+    from workbench.prm.model import encode_outcome
+
+    tokenizer = AutoTokenizer.from_pretrained(default_backbone())
+    record = StepRecord("A long question " * 30, ["step number %d" % i for i in range(40)], [None] * 40, answer="42")
+    encoded = encode_outcome(record, tokenizer, label=1.0, max_length=32)
+    assert len(encoded["input_ids"]) == 32 and encoded["label"] == 1.0
+    assert tokenizer.decode(encoded["input_ids"]).rstrip(" [SEP]").endswith("the answer is 42.")
+
+
+def test_calibrated_threshold_beats_the_default():
+    from workbench.prm.model import calibrate_threshold
+
+    scores = [[0.9, 0.8, 0.7], [0.9, 0.6, 0.62], [0.95, 0.9], [0.7, 0.6]]
+    truth = [None, 1, None, 1]   # errors score ~0.6, right steps >= 0.7: 0.5 finds none
+    threshold, f1 = calibrate_threshold(scores, truth)
+    assert 0.62 <= threshold <= 0.7 and f1 == 1.0
+    assert first_error_from_scores(scores[1], 0.5) is None

@@ -10,7 +10,7 @@ step-level beam search, potential-based shaping).
     record = policy.sample(problems[0].question)                       # labelled with the truth
     FirstErrorSearch(policy, n=8).annotate(record).first_error         # vs record.first_error
 
-Modules: ``records`` (StepRecord, converters), ``verify`` (exact arithmetic),
+Modules: ``records`` (StepRecord, converters), ``verify`` (exact arithmetic), ``code_steps`` (code steps run in the sandbox),
 ``simulated`` (known-truth problems and policy), ``policy`` (transformers / HTTP
 rollouts), ``annotate`` (annotators, consensus, metrics), ``judge`` (LLM judge),
 ``model`` / ``train`` (PRM and ORM), ``scoring`` (aggregation, best-of-N, beam
@@ -29,6 +29,7 @@ from workbench.prm.annotate import (
     labels_from_first_error,
     processbench_f1,
 )
+from workbench.prm.code_steps import CodeStepVerifier, code_blocks
 from workbench.prm.judge import JudgeAnnotator, OpenAIJudge, SimulatedJudge, TransformersJudge, parse_verdict
 from workbench.prm.records import (
     StepRecord,
@@ -56,7 +57,7 @@ __all__ = [
     "StepRecord", "from_gsm8k", "from_prm800k", "from_math_shepherd", "to_trl", "from_trl", "split_steps",
     "validate_record", "answers_equal", "verify_arithmetic", "evaluate", "corrupt_step",
     "ArithmeticProblem", "make_problems", "SimulatedPolicy", "true_labels",
-    "StepAnnotation", "MonteCarloAnnotator", "FirstErrorSearch", "VerifierAnnotator", "JudgeAnnotator",
+    "StepAnnotation", "MonteCarloAnnotator", "CodeStepVerifier", "code_blocks", "FirstErrorSearch", "VerifierAnnotator", "JudgeAnnotator",
     "OpenAIJudge", "TransformersJudge", "SimulatedJudge", "parse_verdict", "consensus", "consensus_all", "agreement_matrix", "annotate_all",
     "labels_from_first_error", "first_error_accuracy", "processbench_f1",
     "AGGREGATIONS", "aggregate", "best_of_n", "best_of_n_accuracy", "step_beam_search", "potential_shaping",

@@ -154,9 +154,21 @@ def solution_text(record: StepRecord) -> str:
 
 
 def encode_outcome(record: StepRecord, tokenizer, *, label: float | None, max_length: int = 256) -> dict:
-    """``prompt`` / solution pair for an ORM (prompt cut first), with the outcome label."""
-    encoded = tokenizer(record.prompt, solution_text(record), truncation="only_first", max_length=max_length)
-    return {"input_ids": encoded["input_ids"], "label": IGNORE if label is None else float(label)}
+    """``[CLS] prompt [SEP] solution [SEP]`` for an ORM, with the outcome label.
+
+    Over ``max_length`` the prompt is cut from the left first, then the solution
+    from the left: its end (the final answer) is what an outcome model must see.
+    """
+    prompt = tokenizer.encode(record.prompt, add_special_tokens=False)
+    solution = tokenizer.encode(solution_text(record), add_special_tokens=False)
+    head = [tokenizer.cls_token_id] if tokenizer.cls_token_id is not None else []
+    sep = [tokenizer.sep_token_id] if tokenizer.sep_token_id is not None else (
+        [tokenizer.eos_token_id] if tokenizer.eos_token_id is not None else [])
+    budget = max_length - len(head) - 2 * len(sep)
+    solution = solution[max(0, len(solution) - budget):]
+    prompt = prompt[max(0, len(prompt) - (budget - len(solution))):] if budget > len(solution) else []
+    ids = head + prompt + sep + solution + sep
+    return {"input_ids": ids, "label": IGNORE if label is None else float(label)}
 
 
 def make_outcome_collator(pad_token_id: int):
@@ -230,3 +242,20 @@ def orm_scores(model, tokenizer, records: list[StepRecord], *, max_length: int =
 def first_error_from_scores(step_scores: list[float], threshold: float = 0.5) -> int | None:
     """The first step scored below ``threshold`` (None: none), as ProcessBench asks a PRM."""
     return next((i for i, score in enumerate(step_scores) if score < threshold), None)
+
+
+def calibrate_threshold(step_scores: list[list[float]], first_errors: list[int | None]) -> tuple[float, float]:
+    """The step-score threshold that maximises ProcessBench F1 on labelled data: (threshold, F1).
+
+    A PRM's scores are not calibrated at 0.5 (ProcessBench, Zheng et al., 2024,
+    tunes the threshold per model on held-out data); tune here, report elsewhere.
+    """
+    from workbench.prm.annotate import processbench_f1
+
+    candidates = sorted({round(s, 4) for row in step_scores for s in row} | {0.5})
+    best = (0.5, -1.0)
+    for threshold in candidates[:: max(1, len(candidates) // 200)]:
+        f1 = processbench_f1([first_error_from_scores(r, threshold) for r in step_scores], first_errors)["f1"]
+        if f1 > best[1]:
+            best = (threshold, f1)
+    return best
