@@ -17,6 +17,7 @@ task in that annotator's order without a live judgement.
 """
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 
@@ -96,7 +97,8 @@ class _Annotator(anywidget.AnyWidget):
                 self.undo()
             else:
                 raise ValueError(f"unknown action {action!r}")
-        except ValueError as error:
+        except (ValueError, TimeoutError, sqlite3.Error) as error:
+            # the annotator sees why nothing was saved; the task stays on screen
             self.last_error = str(error)
             self.message = f"Not saved: {error}"
 

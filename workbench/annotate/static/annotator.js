@@ -240,7 +240,8 @@ function onKey(ctx, root, event) {
   if (event.key === "s") { ctx.send("skip"); handled = true; }
   else if (event.key === "u") { ctx.send("undo"); handled = true; }
   else if ((ctx.model.get("current") || {}).id !== undefined) handled = keys[ctx.model.get("kind")](ctx, event);
-  // Every key typed inside the widget stays inside it: plain keys are
+  if (event.key === "Escape" && !handled) return;   // JupyterLab may use it to leave the output
+  // Every other key typed inside the widget stays inside it: plain keys are
   // JupyterLab command-mode shortcuts (a, b, x, d d, 0-9...).
   event.stopPropagation();
   if (handled || event.key === " ") event.preventDefault();
