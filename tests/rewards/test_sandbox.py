@@ -158,7 +158,7 @@ def test_name_filter_is_what_stops_builtin_shadowing(name, monkeypatch):
     sandbox = Sandbox()
     try:
         assert sandbox.run_tests(code, compiled, TIMEOUT) == ["fail"] * len(tests)
-        monkeypatch.setattr(sandbox_module, "_solution_names", lambda names: dict(names))
+        monkeypatch.setattr(sandbox_module, "solution_names", lambda names: dict(names))
         assert sandbox.run_tests(code, compiled, TIMEOUT) == ["pass"] * len(tests)
     finally:
         sandbox.close()

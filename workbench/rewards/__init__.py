@@ -29,6 +29,8 @@ Code execution (:mod:`.execution`, :mod:`.sandbox`)
     ``make_code_execution_reward(*, timeout, timeout_penalty, partial_credit=True, extract,
     limits=SandboxLimits(), workers=None, use_bwrap=None)``;
     ``run_code_tests(codes, test_cases, *, timeout)`` -> per-test ``"pass"/"fail"/"timeout"``;
+    ``run_programs(codes, stdins=None, *, timeout)`` -> ``("ok", output)`` / ``("error", msg)`` /
+    ``("timeout", "")`` per program (code steps of a PRM, say);
     ``extract_code(text)``: the last fenced Python block.
     ``naive_code_reward(completions, test_cases)``: the textbook runner (no isolation,
     forgeable), kept to teach and to benchmark against.
@@ -58,6 +60,7 @@ from workbench.rewards.execution import (
     make_code_execution_reward,
     naive_code_reward,
     run_code_tests,
+    run_programs,
 )
 from workbench.rewards.format import format_reward, make_format_reward
 from workbench.rewards.sandbox import SandboxLimits, bwrap_path
@@ -89,4 +92,5 @@ __all__ = [
     "make_soft_overlong_reward",
     "naive_code_reward",
     "run_code_tests",
+    "run_programs",
 ]

@@ -86,6 +86,26 @@ def run_code_tests(codes: list[str], test_cases, *, timeout: float = 2.0, limits
     return [next(results) if tests else None for tests in compiled]
 
 
+def run_programs(codes: list[str], stdins: list[str] | None = None, *, timeout: float = 2.0,
+                 limits: SandboxLimits = SandboxLimits(), workers: int | None = None,
+                 use_bwrap: bool | None = None) -> list[tuple[str, str]]:
+    """Run each code string as a program in the sandbox (for code steps of a solution, e.g. a PRM).
+
+    Returns ``(status, text)`` per program: ``("ok", printed output)``,
+    ``("error", "ExceptionName: message")`` or ``("timeout", "")``.
+
+    >>> run_programs(["print(6 * 7)", "1 / 0", "while True: pass"], timeout=0.5)
+    [('ok', '42\\n'), ('error', 'ZeroDivisionError: division by zero'), ('timeout', '')]
+    """
+    if not timeout > 0:
+        raise ValueError(f"timeout: expected a positive number of seconds, got {timeout}")
+    stdins = [""] * len(codes) if stdins is None else column(stdins, "stdins", len(codes))
+    for i, (code, stdin) in enumerate(zip(codes, stdins)):
+        if not isinstance(code, str) or not isinstance(stdin, str):
+            raise ValueError(f"codes[{i}] / stdins[{i}]: expected strings")
+    return get_pool(limits, workers=workers, use_bwrap=use_bwrap).run_programs(list(zip(codes, stdins)), timeout)
+
+
 def make_code_execution_reward(*, timeout: float = 2.0, timeout_penalty: float = 0.0, partial_credit: bool = True,
                                extract=extract_code, limits: SandboxLimits = SandboxLimits(),
                                workers: int | None = None, use_bwrap: bool | None = None):

@@ -49,6 +49,7 @@ from workbench.rewards._isolation import (
     bwrap_problem,
     processes_of_uid,
 )
+from workbench.rewards._proxy import Handle, solution_names
 from workbench.rewards._worker import HEADER, decode, encode, pack
 
 PASS, FAIL, TIMEOUT = "pass", "fail", "timeout"
@@ -88,75 +89,12 @@ class TestTimeout(BaseException):
     """The test ran past its timeout (BaseException: a test's ``except Exception`` can't hide it)."""
 
 
-class _Done(BaseException):
-    """An I/O test has its verdict (leaves the try block with the clean-up still to do)."""
-
-
 class CompletionDied(BaseException):
     """The completion's process ended or broke the protocol while a test needed it."""
 
 
 class SandboxBroken(Exception):
     """The worker itself is gone; the sandbox is restarted for the next test."""
-
-
-def _solution_names(names) -> dict:
-    """The completion's top-level names the test may see: never a dunder or a builtin's name.
-
-    A completion that defines ``abs = lambda x: 0`` must not change what the
-    *test's* ``abs`` means (``assert abs(f(x) - 2) < 1e-9``); so tests always see
-    the real builtins, and a task cannot ask for a function named like one.
-    """
-    if not isinstance(names, dict):
-        raise TypeError("the completion's names must come back as a dict")
-    return {k: v for k, v in names.items()
-            if isinstance(k, str) and k.isidentifier() and not k.startswith("__") and not hasattr(builtins, k)}
-
-
-class Handle:
-    """Proxy for an object living in the sandbox; every use is one data request."""
-
-    def __init__(self, sandbox: Sandbox, ref: int):
-        object.__setattr__(self, "_sandbox", sandbox)
-        object.__setattr__(self, "_ref", ref)
-        object.__setattr__(self, "_test", sandbox.test_serial)
-
-    def _ask(self, op: str, *args, **extra):
-        if self._sandbox.test_serial != self._test or not self._sandbox.in_test:
-            raise RuntimeError("this handle belongs to a test that has ended; its process is gone")
-        return self._sandbox.request({"op": op, "ref": self._ref, "args": [self._sandbox.encode(a) for a in args], **extra})
-
-    def __call__(self, *args, **kwargs):
-        kw = {k: self._sandbox.encode(v) for k, v in kwargs.items()}
-        return self._ask("call", *args, kwargs=kw)
-
-    def __getattr__(self, name: str):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return self._ask("getattr", name=name)
-
-    def __len__(self):
-        return self._ask("len")
-
-    def __iter__(self):
-        return iter(self._ask("list"))
-
-    def __getitem__(self, key):
-        return self._ask("getitem", key)
-
-    def __contains__(self, item):
-        return self._ask("contains", item)
-
-    def __str__(self):
-        return self._ask("str")
-
-    def __repr__(self):
-        if self._sandbox.test_serial != self._test or not self._sandbox.in_test:
-            return f"<handle {self._ref} of an ended test>"
-        return self._ask("repr")
-
-    def __bool__(self):
-        return self._ask("bool") is True
 
 
 class Sandbox:
@@ -288,25 +226,46 @@ class Sandbox:
 
     _ending = False
 
+    def _end_test(self) -> None:
+        try:  # confirmed before the next test starts or the call returns (pipelined)
+            self._send({"op": "end"})
+            self._ending = True
+        except SandboxBroken:
+            self.close()
+
+    def _program(self, stdin: str, timeout: float) -> tuple[str, str]:
+        """Run the loaded code as a program on ``stdin``: ``(status, printed output or error)``."""
+        self.deadline = time.monotonic() + timeout
+        try:
+            self._send({"op": "start", "cpu": int(timeout) + 1, "stdin": stdin})
+            reply = self._read()
+        except TestTimeout:
+            self._end_test()
+            return TIMEOUT, ""
+        except SandboxBroken:
+            self.close()
+            return "error", "the sandbox worker died"
+        self._end_test()
+        if type(reply.get("ok")) is str:
+            return "ok", reply["ok"]
+        error = reply.get("err") or [reply.get("dead", "malformed reply"), ""]
+        return "error", ": ".join(str(e) for e in error)[:600]
+
     def _run_one(self, test: CodeType | IOTest, timeout: float) -> str:
-        """Run one compiled test (trusted code, here) against a fresh child of the worker."""
+        """Run one test against a fresh child of the worker (an assert test's code runs here, trusted)."""
+        if isinstance(test, IOTest):  # the program's output is data; the comparison is ours
+            status, output = self._program(test.stdin, timeout)
+            return TIMEOUT if status == TIMEOUT else PASS if status == "ok" and same_output(output, test.expected) else FAIL
         self.deadline = time.monotonic() + timeout
         self.test_serial += 1
         self.in_test, verdict = True, FAIL
         try:
-            if isinstance(test, IOTest):  # the program's output is data; the comparison is ours
-                self._send({"op": "start", "cpu": int(timeout) + 1, "stdin": test.stdin})
-                output = self._reply(self._read())
-                verdict = PASS if isinstance(output, str) and same_output(output, test.expected) else FAIL
-                raise _Done()
             self._send({"op": "start", "cpu": int(timeout) + 1})
             names = self._reply(self._read())
             scope = {"__builtins__": builtins, "__name__": "test"}
-            scope.update(_solution_names(names))
+            scope.update(solution_names(names))
             exec(test, scope)
             verdict = PASS
-        except _Done:
-            pass
         except TestTimeout:
             verdict = TIMEOUT
         except SandboxBroken:
@@ -316,40 +275,50 @@ class Sandbox:
             verdict = FAIL
         finally:
             self.in_test = False
-        try:  # confirmed before the next test starts or run_tests returns (pipelined)
-            self._send({"op": "end"})
-            self._ending = True
-        except SandboxBroken:
-            self.close()
+        self._end_test()
         return verdict
+
+    def _ready(self, code: str) -> None:
+        """Worker alive (restarted if it died) and holding ``code``."""
+        for attempt in (0, 1):
+            try:
+                self._finish()
+                if self.proc is None or self.proc.poll() is not None:
+                    self.close()
+                    self.start()
+                    self._loaded = None
+                if self._loaded != code:
+                    self.deadline = time.monotonic() + 30
+                    self._send({"op": "load", "code": code})
+                    self._read()
+                    self._loaded = code
+                return
+            except (SandboxBroken, TestTimeout):
+                self.close()
+                if attempt:
+                    raise
+
+    def _settle(self) -> None:
+        try:
+            self._finish()
+        except (SandboxBroken, TestTimeout):
+            self.close()
 
     def run_tests(self, code: str, tests: list[CodeType | IOTest], timeout: float) -> list[str]:
         """Verdicts (``"pass"``/``"fail"``/``"timeout"``) of ``tests`` (compiled asserts or I/O tests) on ``code``."""
         verdicts = []
         for test in tests:
-            for attempt in (0, 1):
-                try:
-                    self._finish()
-                    if self.proc is None or self.proc.poll() is not None:
-                        self.close()
-                        self.start()
-                        self._loaded = None
-                    if self._loaded != code:
-                        self.deadline = time.monotonic() + 30
-                        self._send({"op": "load", "code": code})
-                        self._read()
-                        self._loaded = code
-                    break
-                except (SandboxBroken, TestTimeout):
-                    self.close()
-                    if attempt:
-                        raise
+            self._ready(code)
             verdicts.append(self._run_one(test, timeout))
-        try:
-            self._finish()
-        except (SandboxBroken, TestTimeout):
-            self.close()
+        self._settle()
         return verdicts
+
+    def run_program(self, code: str, stdin: str, timeout: float) -> tuple[str, str]:
+        """``code`` as a program on ``stdin``: ``("ok", output)``, ``("error", message)`` or ``("timeout", "")``."""
+        self._ready(code)
+        result = self._program(stdin, timeout)
+        self._settle()
+        return result
 
     _loaded: str | None = None
 
@@ -366,16 +335,21 @@ class SandboxPool:
         self.executor = ThreadPoolExecutor(self.size, thread_name_prefix="workbench-sandbox")
         atexit.register(self.close)
 
-    def _job(self, code: str, tests: list[CodeType], timeout: float) -> list[str]:
+    def _job(self, method: str, args: tuple):
         sandbox = self.sandboxes.get()
         try:
-            return sandbox.run_tests(code, tests, timeout)
+            return getattr(sandbox, method)(*args)
         finally:
             self.sandboxes.put(sandbox)
 
-    def run(self, jobs: list[tuple[str, list[CodeType]]], timeout: float) -> list[list[str]]:
+    def run(self, jobs: list[tuple[str, list[CodeType | IOTest]]], timeout: float) -> list[list[str]]:
         """Verdict lists, one per ``(code, tests)`` job, run in parallel."""
-        futures = [self.executor.submit(self._job, code, tests, timeout) for code, tests in jobs]
+        futures = [self.executor.submit(self._job, "run_tests", (code, tests, timeout)) for code, tests in jobs]
+        return [future.result() for future in futures]
+
+    def run_programs(self, jobs: list[tuple[str, str]], timeout: float) -> list[tuple[str, str]]:
+        """``(status, text)`` for each ``(code, stdin)`` job, run in parallel."""
+        futures = [self.executor.submit(self._job, "run_program", (code, stdin, timeout)) for code, stdin in jobs]
         return [future.result() for future in futures]
 
     def close(self) -> None:
