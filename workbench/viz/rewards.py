@@ -39,9 +39,15 @@ def reward_histograms(rewards: Mapping[str, Sequence[float]], *, title: str = "R
     return fig
 
 
+def _cell(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "-"  # not run (e.g. unsafe without a sandbox)
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
 def gallery_table(table: pd.DataFrame, *, title: str = "Hostile completions: textbook runner vs sandbox") -> go.Figure:
-    """A plotly table of the gallery (one row per attack, one column per field)."""
-    cells = [table[c].map(lambda v: f"{v:.2f}" if isinstance(v, float) else str(v)) for c in table.columns]
+    """A plotly table of the gallery (one row per attack, one column per field; "-" = not run)."""
+    cells = [table[c].map(_cell) for c in table.columns]
     fig = go.Figure(go.Table(header={"values": list(table.columns), "align": "left"},
                              cells={"values": cells, "align": "left"}))
     fig.update_layout(title=title, margin={"l": 10, "r": 10, "t": 40, "b": 10})
