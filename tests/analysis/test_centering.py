@@ -72,3 +72,69 @@ def test_fold_into_linear_matches_apply():
         fold_into_linear(head, RewardCentering(mode="per_prompt", mean=0.0))
     with pytest.raises(ValueError, match="bias"):
         fold_into_linear(torch.nn.Linear(8, 1, bias=False), centering)
+
+
+def test_center_scored_records_pairs_and_lists(tmp_path):
+    from workbench.analysis.centering import center_scored_records
+    from workbench.data import PreferencePair, RankedList
+
+    records = [PreferencePair(chosen="a good", rejected="a bad", prompt="p1"),
+               RankedList(prompt="p2", responses=["x", "y"], labels=[1, 0])]
+    scores = [{"chosen_score": 5.0, "rejected_score": 3.0}, {"scores": [10.0, 12.0]}]
+    assert center_scored_records(tmp_path, records, scores) is scores  # no centering saved: unchanged
+    fit_centering([4.0, 4.0, 11.0, 11.0], prompts=["p1", "p1", "p2", "p2"], mode="per_prompt").save(tmp_path)
+    centred = center_scored_records(tmp_path, records, scores)
+    assert centred == [{"chosen_score": 1.0, "rejected_score": -1.0}, {"scores": [-1.0, 1.0]}]
+    with pytest.raises(ValueError, match="records"):
+        center_scored_records(tmp_path, records[:1], scores)
+
+
+def test_workbench_score_applies_a_saved_centering(tmp_path):
+    """A tiny BERT reward model saved as a plain checkpoint, a global centering beside it:
+    `workbench score` reports r - μ; with --raw it reports r."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig
+
+    from workbench.cli import main
+    from workbench.models import save_reward_model
+    from workbench.paths import default_backbone
+
+    tokenizer = AutoTokenizer.from_pretrained(default_backbone())
+    torch.manual_seed(0)
+    model = AutoModelForSequenceClassification.from_config(BertConfig(
+        vocab_size=tokenizer.vocab_size, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+        intermediate_size=32, num_labels=1))
+    checkpoint = save_reward_model(model, tokenizer, tmp_path / "rm")
+    data = tmp_path / "pairs.jsonl"
+    data.write_text(json.dumps({"prompt": "Hi?", "chosen": "Hello there.", "rejected": "Go away."}) + "\n")
+    raw_out, centred_out = tmp_path / "raw.jsonl", tmp_path / "centred.jsonl"
+    assert main(["score", "--model", str(checkpoint), "--data", str(data), "--output", str(raw_out)]) == 0
+    raw = json.loads(raw_out.read_text())
+    RewardCentering(mode="global", mean=raw["chosen_score"] + 1.0).save(checkpoint)
+    assert main(["score", "--model", str(checkpoint), "--data", str(data), "--output", str(centred_out)]) == 0
+    centred = json.loads(centred_out.read_text())
+    assert centred["chosen_score"] == pytest.approx(-1.0, abs=1e-5)
+    assert centred["rejected_score"] == pytest.approx(raw["rejected_score"] - raw["chosen_score"] - 1.0, abs=1e-5)
+    assert main(["score", "--model", str(checkpoint), "--data", str(data), "--output", str(raw_out), "--raw"]) == 0
+    assert json.loads(raw_out.read_text()) == raw
+
+
+def test_center_penalty_as_a_training_option_pulls_the_mean_to_zero():
+    from workbench.models.frozen import FeaturePairs, FeatureRewardModel, collate_feature_pairs, feature_pairwise_objective
+    from workbench.training import TrainConfig, train
+
+    rng = np.random.default_rng(0)
+    chosen = rng.normal(size=(200, 8)).astype(np.float32) + 3.0  # everything far from the origin
+    chosen[:, 0] += 1.0
+    rejected = rng.normal(size=(200, 8)).astype(np.float32) + 3.0
+    means = {}
+    for weight in (0.0, 1.0):
+        torch.manual_seed(0)
+        model = FeatureRewardModel(8, hidden=16, dropout=0.0)
+        with torch.no_grad():
+            model.head.bias.fill_(5.0)  # start at an offset that BT alone never corrects
+        config = TrainConfig(batch_size=100, epochs=20, learning_rate=1e-2, warmup_ratio=0.0, center_weight=weight,
+                             save_model=False, progress=False)
+        trained = train(config, FeaturePairs(chosen, rejected), model=model, collate_fn=collate_feature_pairs,
+                        compute_loss=feature_pairwise_objective(center_weight=config.center_weight)).model
+        means[weight] = float(np.concatenate([trained.score(chosen), trained.score(rejected)]).mean())
+    assert abs(means[1.0]) < 0.5 < abs(means[0.0])

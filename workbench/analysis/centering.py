@@ -140,3 +140,32 @@ def fold_into_linear(linear: Any, centering: RewardCentering) -> None:
     with torch.no_grad():
         linear.weight.div_(centering.scale)
         linear.bias.sub_(centering.mean).div_(centering.scale)
+
+
+def center_scored_records(checkpoint_dir: str | Path, records: Sequence[Any], scores: list[dict]) -> list[dict]:
+    """Apply the centering saved beside a checkpoint to ``workbench score`` output rows.
+
+    ``records``: the scored :class:`~workbench.data.PreferencePair` /
+    :class:`~workbench.data.RankedList` records (their prompts key a per-prompt
+    centering; implicit prompts are split off first); ``scores``: one dict per record
+    with ``chosen_score``/``rejected_score`` or ``scores``. Returns new rows with
+    centred values, or ``scores`` unchanged when the checkpoint has no centering.
+    """
+    centering = load_centering(checkpoint_dir)
+    if centering is None:
+        return scores
+    if len(records) != len(scores):
+        raise ValueError(f"{len(records)} records but {len(scores)} score rows")
+    from workbench.data import PreferencePair, split_implicit
+
+    out = []
+    for record, row in zip(records, scores):
+        prompt = split_implicit(record).prompt if isinstance(record, PreferencePair) else record.prompt
+        prompt = "" if prompt is None else prompt
+        if "scores" in row:
+            values = centering.apply(row["scores"], [prompt] * len(row["scores"]))
+            out.append({**row, "scores": values.tolist()})
+        else:
+            chosen, rejected = centering.apply([row["chosen_score"], row["rejected_score"]], [prompt, prompt])
+            out.append({**row, "chosen_score": float(chosen), "rejected_score": float(rejected)})
+    return out
