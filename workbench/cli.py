@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "workbench.training.cli",
     "workbench.annotate.serve",
     "workbench.prm.cli",
+    "workbench.rewards.cli",
 ]
 
 
