@@ -17,8 +17,18 @@ Design (one sandbox = one bubblewrap container holding one pre-forked worker,
   CPU, address space, processes, file size and open files, a fresh working
   folder, output capped; at the test's end every process of that uid is
   killed and the scratch folders are wiped.
-* **Fallback** without bubblewrap: the same worker as a bare subprocess with
-  an empty environment and the same rlimits; a warning says once what is lost.
+* **Fallback** without bubblewrap (or when it cannot start, e.g. user
+  namespaces disabled): the same worker as a bare subprocess with an empty
+  environment and the same rlimits; a warning says once what is lost.
+
+Limits of this design: test strings are *trusted* code (they run in this
+process, unbounded by the sandbox); each use of a completion's function or
+object from a test is one round trip (~0.1-0.3 ms), so a test that calls it
+thousands of times pays for it; arguments and results must be plain data or
+handles (a test cannot pass its own lambda into the completion); a task cannot
+ask for a function named like a builtin (``sum``, ``sorted``), since tests
+always see the real builtins. Standard-I/O tests (:class:`IOTest`) run the
+completion as a program and compare its printed output here.
 """
 from __future__ import annotations
 
