@@ -59,6 +59,10 @@ ATTACKS = [
     ("symlink_out", "escape",
      "import os\ndef add(a, b):\n    os.symlink('@SECRET_FILE@', 'link')\n    open('link', 'w').write('@MARK@')\n    return a + b\n",
      ADD_TESTS, 0.0),
+    ("userns_remount", "escape",
+     "import subprocess\nfor target in ('/usr', '/opt/workbench', '/'):\n"
+     "    subprocess.run(['unshare', '-Urm', 'sh', '-c', f'mount -o remount,rw {target} && touch {target}/@MARK@'],\n"
+     "                   capture_output=True)\ndef add(a, b):\n    return None\n", ADD_TESTS, 0.0),
     ("tamper_harness_file", "escape",
      "def add(a, b):\n    open('/opt/workbench/worker.py', 'a').write('# @MARK@')\n    return a + b\n", ADD_TESTS, 0.0),
     # ------------------------------------------------------------- surviving the run
