@@ -93,3 +93,17 @@ def test_gdpo_keeps_reward_combinations_apart():
     counts = distinct_advantage_patterns(rewards, groups)
     assert counts["groups"] == 3
     assert counts["sum_then_normalize"] == 2 and counts["normalize_then_sum"] == 3
+
+
+def test_layout_does_not_change_advantages():
+    """TRL's contiguous layout takes a reshape fast path; shuffling the rows (with their
+    group labels) must give the same advantages, with or without NaN."""
+    rng = np.random.default_rng(5)
+    scores = rng.normal(size=64)
+    groups = np.repeat(np.arange(16), 4)
+    perm = rng.permutation(64)
+    for values in (scores, np.where(rng.random(64) < 0.2, np.nan, scores)):
+        for scale in ("group", "batch", "none"):
+            contiguous = group_advantages(values, groups, scale=scale)
+            shuffled = group_advantages(values[perm], groups[perm], scale=scale)
+            np.testing.assert_allclose(shuffled, contiguous[perm], rtol=1e-12, atol=1e-12)

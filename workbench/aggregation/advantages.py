@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 
 from .matrix import (as_group_ids, as_reward_matrix, as_weights, contiguous_group_ids,
-                     group_nanmean, group_nanstd)
+                     group_moments, group_nanstd)
 
 TRL_EPS = 1e-4
 SCALES = ("group", "batch", "none")
@@ -55,9 +55,10 @@ def group_advantages(scores, group_ids=None, *, scale: str = "group", eps: float
         raise ValueError(f"scores must be one value per sample, got shape {scores.shape}")
     scores = scores[:, 0]
     groups = as_group_ids(group_ids, len(scores))
-    centred = scores - group_nanmean(scores, groups)
+    mean, std = group_moments(scores, groups)
+    centred = scores - mean
     if scale == "group":
-        centred = centred / (_nan_to_zero(group_nanstd(scores, groups)) + eps)
+        centred = centred / (_nan_to_zero(std) + eps)
     elif scale == "batch":
         centred = centred / (_nan_to_zero(group_nanstd(scores, np.zeros_like(groups))) + eps)
     return np.nan_to_num(centred, nan=0.0)
@@ -76,7 +77,8 @@ def group_zscores(rewards, group_ids=None, *, eps: float = TRL_EPS) -> np.ndarra
     """
     rewards = as_reward_matrix(rewards)
     groups = as_group_ids(group_ids, len(rewards))
-    return (rewards - group_nanmean(rewards, groups)) / (group_nanstd(rewards, groups) + eps)
+    mean, std = group_moments(rewards, groups)
+    return (rewards - mean) / (std + eps)
 
 
 def trl_advantages(rewards_per_func, *, num_generations: int | None = None, group_ids=None,

@@ -63,9 +63,25 @@ def as_group_ids(group_ids, n: int) -> np.ndarray:
     """
     if group_ids is None:
         return np.zeros(n, dtype=np.int64)
+    if len(group_ids) != n:
+        raise ValueError(f"group_ids has {len(group_ids)} entries but there are {n} samples")
+    array = np.asarray(group_ids) if not isinstance(group_ids, np.ndarray) else group_ids
+    if array.ndim == 1 and array.dtype.kind in "iu" and n and int(array.max()) - int(array.min()) < 4 * n:
+        # Small integer range: first appearances by a reversed scatter (the last write wins), O(N).
+        offset = array.astype(np.int64) - int(array.min())
+        first = np.full(int(offset.max()) + 1, n, dtype=np.int64)
+        first[offset[::-1]] = np.arange(n - 1, -1, -1)
+        present = np.flatnonzero(first < n)
+        lookup = np.empty(len(first), dtype=np.int64)
+        lookup[present[np.argsort(first[present], kind="stable")]] = np.arange(len(present))
+        return lookup[offset]
+    if array.ndim == 1 and array.dtype.kind in "iufUSb" and not (array.dtype.kind == "f" and np.isnan(array).any()):
+        # Vectorised: np.unique sorts, so renumber its ids by first appearance.
+        _, first, inverse = np.unique(array, return_index=True, return_inverse=True)
+        rank = np.empty(len(first), dtype=np.int64)
+        rank[np.argsort(first, kind="stable")] = np.arange(len(first))
+        return rank[inverse.reshape(-1)]
     labels = list(group_ids.tolist() if hasattr(group_ids, "tolist") else group_ids)
-    if len(labels) != n:
-        raise ValueError(f"group_ids has {len(labels)} entries but there are {n} samples")
     dense: dict = {}
     out = np.empty(n, dtype=np.int64)
     for i, label in enumerate(labels):
@@ -95,35 +111,48 @@ def as_weights(weights, num_functions: int) -> np.ndarray:
     return weights
 
 
-def group_nanmean(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Per-sample mean of its group over non-NaN entries. ``values: (N,)`` or ``(N, F)``.
+def group_moments(values: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-sample NaN-aware mean and Bessel-corrected std of its group; ``values`` (N,) or (N, F).
 
-    Returns the same shape as ``values``; NaN where the group has no valid entry.
+    ``std = sqrt(sum (x - mean)^2 / (n - 1))`` over the group's non-NaN entries,
+    NaN with fewer than 2 (exactly ``trl.trainer.utils.nanstd``); mean NaN with none.
+    Three ``bincount`` passes, whatever the group labels' order.
     """
+    num_groups = int(groups.max()) + 1 if len(groups) else 0
     valid = ~np.isnan(values)
-    filled = np.where(valid, values, 0.0)
-    num_groups = groups.max() + 1 if len(groups) else 0
-    total = _group_sum(filled, groups, num_groups)
-    count = _group_sum(valid.astype(np.float64), groups, num_groups)
+    has_nan = not valid.all()
+    size = len(groups) // num_groups if num_groups else 0
+    if not has_nan and size > 1 and size * num_groups == len(groups) \
+            and np.array_equal(groups, np.repeat(np.arange(num_groups), size)):
+        # TRL's layout (contiguous groups of G): reshape instead of scatter/gather.
+        blocks = values.reshape(num_groups, size, *values.shape[1:])
+        mean = blocks.mean(axis=1, keepdims=True)
+        std = blocks.std(axis=1, ddof=1, keepdims=True)
+        shape = (len(groups), *values.shape[1:])
+        return np.broadcast_to(mean, blocks.shape).reshape(shape), np.broadcast_to(std, blocks.shape).reshape(shape)
+    filled = np.where(valid, values, 0.0) if has_nan else values
+    if has_nan:
+        count = _group_sum(valid.astype(np.float64), groups, num_groups)
+    else:
+        count = np.bincount(groups, minlength=num_groups).astype(np.float64)
+        count = count if values.ndim == 1 else np.repeat(count[:, None], values.shape[1], axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = total / count
-    return mean[groups]
+        group_mean = _group_sum(filled, groups, num_groups) / count
+        mean = group_mean[groups]
+        deviation = filled - mean
+        squared = np.where(valid, deviation * deviation, 0.0) if has_nan else deviation * deviation
+        group_std = np.where(count > 1, np.sqrt(_group_sum(squared, groups, num_groups) / (count - 1)), np.nan)
+    return mean, group_std[groups]
+
+
+def group_nanmean(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Per-sample mean of its group over non-NaN entries (NaN where none), same shape as ``values``."""
+    return group_moments(values, groups)[0]
 
 
 def group_nanstd(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Per-sample Bessel-corrected std of its group over non-NaN entries.
-
-    ``std = sqrt(sum (x - mean)^2 / (n - 1))``, NaN when fewer than 2 valid
-    entries: exactly ``trl.trainer.utils.nanstd``.
-    """
-    valid = ~np.isnan(values)
-    mean = group_nanmean(values, groups)
-    squared = np.where(valid, (values - mean) ** 2, 0.0)
-    num_groups = groups.max() + 1 if len(groups) else 0
-    total = _group_sum(squared, groups, num_groups)[groups]
-    count = _group_sum(valid.astype(np.float64), groups, num_groups)[groups]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 1, np.sqrt(total / (count - 1)), np.nan)
+    """Per-sample Bessel-corrected std of its group over non-NaN entries: ``trl.trainer.utils.nanstd``."""
+    return group_moments(values, groups)[1]
 
 
 def _group_sum(values: np.ndarray, groups: np.ndarray, num_groups: int) -> np.ndarray:

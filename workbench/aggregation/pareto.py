@@ -25,20 +25,52 @@ import numpy as np
 
 from .matrix import as_group_ids, as_reward_matrix
 
-_CHUNK = 512  # rows compared at once; bounds memory at CHUNK * N * F booleans
+_CHUNK = 128  # rows compared at once; bounds memory at CHUNK * N * F booleans
 
 
 def dominated_mask(values: np.ndarray) -> np.ndarray:
-    """``(N, F)`` -> ``(N,)`` True where some other row dominates that row (vectorised, chunked)."""
+    """``(N, F)`` -> ``(N,)`` True where some other row dominates that row.
+
+    Without NaN: rows sorted by their sum (a dominator has a strictly larger
+    sum) are checked in chunks against the front found so far and their own
+    chunk; a row dominated by anything is dominated by a front member
+    (dominance is transitive), so this is exact and costs O(N * front) instead
+    of O(N^2). With NaN, transitivity fails, so every pair is compared.
+    """
+    if np.isnan(values).any():
+        return _dominated_all_pairs(values)
+    n = len(values)
+    order = np.argsort(-values.sum(axis=1), kind="stable")
+    dominated = np.zeros(n, dtype=bool)
+    front = np.empty((0, values.shape[1]))
+    for start in range(0, n, _CHUNK // 2):
+        rows = order[start:start + _CHUNK // 2]
+        candidates = values[rows]
+        beaten = _dominates(front, candidates) | _dominates(candidates, candidates)
+        dominated[rows] = beaten
+        front = np.concatenate([front, candidates[~beaten]])
+    return dominated
+
+
+def _dominates(by: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """``(T,)``: is each target row dominated by some row of ``by``? (no NaN)"""
+    if not len(by):
+        return np.zeros(len(target), dtype=bool)
+    no_worse = (by[:, None, :] >= target[None, :, :]).all(axis=2)
+    better = (by[:, None, :] > target[None, :, :]).any(axis=2)
+    return (no_worse & better).any(axis=0)
+
+
+def _dominated_all_pairs(values: np.ndarray) -> np.ndarray:
+    """Dominance on the rewards both rows have, every pair compared (chunked)."""
     n = len(values)
     dominated = np.zeros(n, dtype=bool)
     present = ~np.isnan(values)
     for start in range(0, n, _CHUNK):
         target = values[start:start + _CHUNK]                  # (C, F) candidates to test
         both = present[:, None, :] & present[None, start:start + _CHUNK, :]   # (N, C, F)
-        diff = values[:, None, :] - target[None, :, :]           # other - target
-        no_worse = np.where(both, diff >= 0, True).all(axis=2)
-        better = np.where(both, diff > 0, False).any(axis=2)
+        no_worse = (~both | (values[:, None, :] >= target[None, :, :])).all(axis=2)
+        better = (both & (values[:, None, :] > target[None, :, :])).any(axis=2)
         dominated[start:start + _CHUNK] = (no_worse & better).any(axis=0)
     return dominated
 
