@@ -1,5 +1,6 @@
 """Widgets driven as the front end drives them: by setting the synced `submission` state."""
 import itertools
+import json
 
 import pytest
 
@@ -166,3 +167,20 @@ def test_front_end_assets_are_package_data():
     js = (STATIC / "annotator.js").read_text()
     assert "export default" in js and "stopPropagation" in js and "data-lm-suppress-shortcuts" in js
     assert (STATIC / "annotator.css").stat().st_size > 0
+
+
+def test_load_tasks_from_files_and_frames(tmp_path):
+    import pandas as pd
+
+    from workbench.annotate import load_tasks
+
+    rows = [{"id": "a", "prompt": "p", "responses": ["x", "y"], "meta": {"scores": [1, 2]}, "source": "s"}]
+    path = tmp_path / "tasks.jsonl"
+    path.write_text(json.dumps(rows[0]) + "\n\n{not json\n")
+    with pytest.raises(ValueError, match=r"tasks.jsonl:3: not valid JSON"):
+        load_tasks(path, "pairwise")
+    path.write_text(json.dumps(rows[0]) + "\n")
+    (task,) = load_tasks(path, "pairwise")
+    assert task["meta"] == {"scores": [1, 2], "source": "s"}
+    (from_frame,) = load_tasks(pd.DataFrame(rows), "pairwise")
+    assert from_frame["responses"] == ["x", "y"]

@@ -82,10 +82,12 @@ def validate_tasks(tasks: list[dict], kind: str) -> list[dict]:
                 raise ValueError(f"task {index} (id={task_id!r}, field 'responses'): a pairwise "
                                  f"task needs exactly 2 responses, got {len(responses)}")
             clean["responses"] = responses
+        # anything else (judge scores, sources...) rides along under "meta", unshown
         extra = {k: v for k, v in task.items() if k not in ("id", "prompt", "responses", "steps",
-                                                              "completions")}
-        if extra:
-            clean["meta"] = extra
+                                                              "completions", "meta")}
+        meta = {**(task.get("meta") or {}), **extra}
+        if meta:
+            clean["meta"] = meta
         out.append(clean)
     return out
 
