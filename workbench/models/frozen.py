@@ -20,6 +20,7 @@ length, so a head trained on length-biased labels absorbs the bias.
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -29,6 +30,14 @@ from tqdm.auto import tqdm
 
 from workbench import losses
 from workbench.models.pooled import pool_hidden
+
+
+@functools.lru_cache(maxsize=2)
+def _frozen_backbone(path: str):
+    """(tokenizer, backbone in eval mode), loaded once per path: it is never trained here."""
+    from transformers import AutoModel, AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path).eval()
 
 
 @torch.no_grad()
@@ -48,18 +57,14 @@ def embed_texts(
     prompt and response loses tokens from its end). Texts are sorted by length
     into batches to cut padding. ``model_path`` defaults to the offline MiniLM.
     """
-    from transformers import AutoModel, AutoTokenizer
-
     from workbench.paths import default_backbone
 
     if prompts is not None and len(prompts) != len(responses):
         raise ValueError(f"prompts has {len(prompts)} entries, responses {len(responses)}")
     for i, text in enumerate(responses):
-        if not isinstance(text, str) or not text:
-            raise ValueError(f"responses[{i}] must be a non-empty string")
-    path = model_path or default_backbone()
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    backbone = AutoModel.from_pretrained(path).eval()
+        if not isinstance(text, str):
+            raise ValueError(f"responses[{i}] must be a string, got {type(text).__name__}")
+    tokenizer, backbone = _frozen_backbone(model_path or default_backbone())
     order = np.argsort([len(r) + (len(prompts[i]) if prompts is not None else 0) for i, r in enumerate(responses)])
     features = np.zeros((len(responses), backbone.config.hidden_size), dtype=np.float32)
     for start in tqdm(range(0, len(order), batch_size), desc="embed", disable=not progress):
