@@ -21,6 +21,8 @@ rewards both samples have; a sample with none is on no front (level NaN).
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .matrix import as_group_ids, as_reward_matrix
@@ -120,7 +122,8 @@ def preference_utility(rewards, preference, *, method: str = "chebyshev") -> np.
         raise ValueError(f"preference must be {rewards.shape[1]} finite values >= 0, not all 0; "
                          f"got {weights.tolist()}")
     weights = weights / weights.max()
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # an all-NaN column: no range, no shortfall
         low, high = np.nanmin(rewards, axis=0), np.nanmax(rewards, axis=0)
     span = np.where(high > low, high - low, 1.0)
     scaled = np.where(high > low, (rewards - low) / span, 1.0)
