@@ -130,3 +130,26 @@ def test_calibrated_threshold_beats_the_default():
     threshold, f1 = calibrate_threshold(scores, truth)
     assert 0.62 <= threshold <= 0.7 and f1 == 1.0
     assert first_error_from_scores(scores[1], 0.5) is None
+
+
+def test_decoder_prm_reads_scores_at_eos_separators(tmp_path):
+    from transformers import GPT2ForTokenClassification
+
+    from workbench.models.tiny import tiny_config, word_tokenizer
+    from workbench.prm.model import separator_ids
+
+    tokenizer = word_tokenizer()
+    torch.manual_seed(0)
+    config = tiny_config("gpt2", vocab_size=len(tokenizer))
+    config.num_labels = 1
+    model = GPT2ForTokenClassification(config)
+    model.save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    prm, tok = load_prm(str(tmp_path))
+    assert prm.config.prm_separator_ids == separator_ids(tok) == [tok.eos_token_id]
+    record = StepRecord("what is 2 and 2", ["2 and 2 is 4", "the answer is 4"], [1.0, 0.0])
+    scores = prm_step_scores(prm, tok, [record, StepRecord("q", ["a"], [None])])
+    assert [len(s) for s in scores] == [2, 1] and all(0.0 < x < 1.0 for row in scores for x in row)
+    config = TrainConfig(max_steps=3, batch_size=2, max_length=64, output_dir=str(tmp_path / "out"), progress=False)
+    result = train_prm([record] * 4, config, model=prm, tokenizer=tok)
+    assert result.steps == 3

@@ -28,13 +28,16 @@ IGNORE = -100.0
 
 
 def separator_ids(tokenizer) -> list[int]:
-    """The token ids placed after every step: ``[SEP]`` if the tokenizer has one, else ``"\\n"``."""
+    """The token ids placed after every step: ``[SEP]`` if the tokenizer has one, else the
+    tokens of ``"\n"``, else ``eos``."""
     if tokenizer.sep_token_id is not None:
         return [tokenizer.sep_token_id]
     ids = tokenizer.encode("\n", add_special_tokens=False)
-    if not ids:
-        raise ValueError("tokenizer has no [SEP] token and encodes '\\n' to nothing; pass separator ids")
-    return ids
+    if ids:
+        return ids
+    if tokenizer.eos_token_id is not None:
+        return [tokenizer.eos_token_id]
+    raise ValueError("tokenizer has no [SEP], no '\\n' token and no eos: set model.config.prm_separator_ids")
 
 
 def _quiet_transformers():
