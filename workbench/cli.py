@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "workbench.annotate.serve",
     "workbench.prm.cli",
     "workbench.rewards.cli",
+    "workbench.aggregation.cli",
 ]
 
 
