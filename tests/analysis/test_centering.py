@@ -74,19 +74,19 @@ def test_fold_into_linear_matches_apply():
         fold_into_linear(torch.nn.Linear(8, 1, bias=False), centering)
 
 
-def test_center_scored_records_pairs_and_lists(tmp_path):
-    from workbench.analysis.centering import center_scored_records
+def test_adjust_scored_records_pairs_and_lists(tmp_path):
+    from workbench.analysis.centering import adjust_scored_records
     from workbench.data import PreferencePair, RankedList
 
     records = [PreferencePair(chosen="a good", rejected="a bad", prompt="p1"),
                RankedList(prompt="p2", responses=["x", "y"], labels=[1, 0])]
     scores = [{"chosen_score": 5.0, "rejected_score": 3.0}, {"scores": [10.0, 12.0]}]
-    assert center_scored_records(tmp_path, records, scores) is scores  # no centering saved: unchanged
+    assert adjust_scored_records(tmp_path, records, scores) is scores  # no centering saved: unchanged
     fit_centering([4.0, 4.0, 11.0, 11.0], prompts=["p1", "p1", "p2", "p2"], mode="per_prompt").save(tmp_path)
-    centred = center_scored_records(tmp_path, records, scores)
+    centred = adjust_scored_records(tmp_path, records, scores)
     assert centred == [{"chosen_score": 1.0, "rejected_score": -1.0}, {"scores": [-1.0, 1.0]}]
     with pytest.raises(ValueError, match="records"):
-        center_scored_records(tmp_path, records[:1], scores)
+        adjust_scored_records(tmp_path, records[:1], scores)
 
 
 def test_workbench_score_applies_a_saved_centering(tmp_path):
@@ -138,3 +138,19 @@ def test_center_penalty_as_a_training_option_pulls_the_mean_to_zero():
                         compute_loss=feature_pairwise_objective(center_weight=config.center_weight)).model
         means[weight] = float(np.concatenate([trained.score(chosen), trained.score(rejected)]).mean())
     assert abs(means[1.0]) < 0.5 < abs(means[0.0])
+
+
+def test_adjust_applies_length_calibration_then_centering(tmp_path):
+    """Calibration r = 0.1 L fitted on lengths 10, 20, 30 (offset f̄ = 2): a reply of
+    5 characters scored 4.0 becomes 4.0 - (0.5 - 2) = 5.5; one of 40 scored 4.0 becomes
+    4.0 - (4 - 2) = 2.0; then a global centering with μ = 1 subtracts 1."""
+    from workbench.analysis.calibration import fit_length_calibration
+    from workbench.analysis.centering import adjust_scored_records
+    from workbench.data import PreferencePair
+
+    fit_length_calibration([1.0, 2.0, 3.0], [10, 20, 30], method="linear").save(tmp_path)
+    records = [PreferencePair(prompt="p", chosen="x" * 5, rejected="y" * 40)]
+    rows = [{"chosen_score": 4.0, "rejected_score": 4.0}]
+    assert adjust_scored_records(tmp_path, records, rows) == [pytest.approx({"chosen_score": 5.5, "rejected_score": 2.0})]
+    RewardCentering(mode="global", mean=1.0).save(tmp_path)
+    assert adjust_scored_records(tmp_path, records, rows) == [pytest.approx({"chosen_score": 4.5, "rejected_score": 1.0})]

@@ -12,7 +12,8 @@ with length. ``f`` is an ordinary least-squares line (``method="linear"``,
 statsmodels OLS) or a LOWESS smooth (``method="lowess"``, statsmodels'
 ``lowess``; Cleveland 1979), optionally in ``log L``. This assumes true quality
 does not depend on length in the reference set; where longer answers really are
-better, the subtraction removes that real signal too.
+better, the subtraction removes that real signal too. A fitted calibration saved
+beside a checkpoint (:meth:`LengthCalibration.save`) is applied by ``workbench score``.
 
 Length-controlled win rate (Dubois et al. 2024, "Length-Controlled AlpacaEval"):
 regress the outcome of "A beats B" on the length difference with a logistic GLM,
@@ -25,9 +26,11 @@ models; with one pair of systems that term is not identifiable and is left out.)
 """
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import numpy as np
 import statsmodels.api as sm
@@ -38,6 +41,7 @@ from statsmodels.nonparametric.smoothers_lowess import lowess
 from workbench.analysis.length import _as_float_array, _check_same_length
 
 METHODS = ("linear", "lowess")
+CALIBRATION_FILE = "length_calibration.json"
 
 
 @dataclass
@@ -54,6 +58,7 @@ class LengthCalibration:
 
     method: str
     log_length: bool
+    unit: str = "chars"  # what the lengths count (see response_lengths); scoring recomputes them this way
     grid_x: list[float] = field(default_factory=list)
     grid_y: list[float] = field(default_factory=list)
     intercept: float = 0.0
@@ -91,7 +96,27 @@ class LengthCalibration:
         unknown = set(data) - {f for f in cls.__dataclass_fields__}
         if unknown:
             raise ValueError(f"unknown LengthCalibration fields: {sorted(unknown)}")
-        return cls(**data)
+        calibration = cls(**data)
+        if calibration.method not in METHODS or calibration.unit not in ("chars", "words", "tokens"):
+            raise ValueError(f"bad LengthCalibration method {calibration.method!r} or unit {calibration.unit!r}")
+        return calibration
+
+    def save(self, checkpoint_dir: str | Path) -> Path:
+        """Write ``length_calibration.json`` into ``checkpoint_dir`` (``workbench score`` applies it)."""
+        path = Path(checkpoint_dir) / CALIBRATION_FILE
+        path.write_text(json.dumps(self.to_dict()))
+        return path
+
+
+def load_length_calibration(checkpoint_dir: str | Path) -> LengthCalibration | None:
+    """The calibration saved beside a checkpoint, or None when there is none."""
+    path = Path(checkpoint_dir) / CALIBRATION_FILE
+    if not path.is_file():
+        return None
+    try:
+        return LengthCalibration.from_dict(json.loads(path.read_text()))
+    except (json.JSONDecodeError, TypeError) as error:
+        raise ValueError(f"{path} is not a valid length calibration: {error}") from error
 
 
 def fit_length_calibration(
@@ -101,18 +126,22 @@ def fit_length_calibration(
     method: str = "lowess",
     log_length: bool = False,
     frac: float = 0.5,
+    unit: str = "chars",
 ) -> LengthCalibration:
     """Fit ``f(L) ≈ E[r | L]`` on a reference set (rewards and lengths, shape ``(N,)``).
 
     ``method="linear"``: OLS ``r = a + b x``. ``method="lowess"``: LOWESS with
     ``frac`` the share of points in each local fit (larger is smoother) and three
     robustifying iterations (statsmodels' default). ``x = log L`` when
-    ``log_length`` else ``L``.
+    ``log_length`` else ``L``. ``unit`` records what ``lengths`` count (``"chars"``,
+    ``"words"`` or ``"tokens"`` of the scoring tokenizer) so that scoring recomputes them alike.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     r = _as_float_array(rewards, "rewards")
-    calibration = LengthCalibration(method=method, log_length=log_length)
+    if unit not in ("chars", "words", "tokens"):
+        raise ValueError(f'unit must be "chars", "words" or "tokens", got {unit!r}')
+    calibration = LengthCalibration(method=method, log_length=log_length, unit=unit)
     x = calibration._x(lengths)
     _check_same_length(rewards=r, lengths=x)
     if len(r) < 3:

@@ -16,7 +16,9 @@ with ``s`` the standard deviation of the centred reference rewards when
 A centering is saved as ``reward_centering.json`` beside a checkpoint
 (:meth:`RewardCentering.save`, :func:`load_centering`). A global centering can
 also be folded into the last linear layer (:func:`fold_into_linear`) so that
-plain ``transformers`` already returns centred scores.
+plain ``transformers`` already returns centred scores. ``workbench score``
+applies what is saved beside the checkpoint through :func:`adjust_scored_records`
+(a saved length calibration first, then the centering; ``--raw`` skips both).
 """
 from __future__ import annotations
 
@@ -142,30 +144,41 @@ def fold_into_linear(linear: Any, centering: RewardCentering) -> None:
         linear.bias.sub_(centering.mean).div_(centering.scale)
 
 
-def center_scored_records(checkpoint_dir: str | Path, records: Sequence[Any], scores: list[dict]) -> list[dict]:
-    """Apply the centering saved beside a checkpoint to ``workbench score`` output rows.
+def adjust_scored_records(checkpoint_dir: str | Path, records: Sequence[Any], scores: list[dict], *,
+                          tokenizer: Any = None) -> list[dict]:
+    """Apply the post-hoc corrections saved beside a checkpoint to ``workbench score`` rows.
 
+    First a length calibration (``length_calibration.json``, see
+    :mod:`workbench.analysis.calibration`; response lengths recomputed in its unit,
+    tokens with ``tokenizer``), then a centering (``reward_centering.json``).
     ``records``: the scored :class:`~workbench.data.PreferencePair` /
-    :class:`~workbench.data.RankedList` records (their prompts key a per-prompt
-    centering; implicit prompts are split off first); ``scores``: one dict per record
-    with ``chosen_score``/``rejected_score`` or ``scores``. Returns new rows with
-    centred values, or ``scores`` unchanged when the checkpoint has no centering.
+    :class:`~workbench.data.RankedList` records (prompts key a per-prompt centering;
+    implicit prompts are split off first); ``scores``: one dict per record with
+    ``chosen_score``/``rejected_score`` or ``scores``. Returns new rows, or ``scores``
+    itself when the checkpoint has neither file.
     """
-    centering = load_centering(checkpoint_dir)
-    if centering is None:
+    from workbench.analysis.calibration import load_length_calibration
+    from workbench.analysis.length import response_lengths
+    from workbench.data import PreferencePair, split_implicit
+
+    centering, calibration = load_centering(checkpoint_dir), load_length_calibration(checkpoint_dir)
+    if centering is None and calibration is None:
         return scores
     if len(records) != len(scores):
         raise ValueError(f"{len(records)} records but {len(scores)} score rows")
-    from workbench.data import PreferencePair, split_implicit
-
     out = []
     for record, row in zip(records, scores):
-        prompt = split_implicit(record).prompt if isinstance(record, PreferencePair) else record.prompt
-        prompt = "" if prompt is None else prompt
-        if "scores" in row:
-            values = centering.apply(row["scores"], [prompt] * len(row["scores"]))
-            out.append({**row, "scores": values.tolist()})
+        if isinstance(record, PreferencePair):
+            pair = split_implicit(record)
+            prompt, responses, keys = pair.prompt, [pair.chosen, pair.rejected], ["chosen_score", "rejected_score"]
+            values = np.array([row["chosen_score"], row["rejected_score"]], dtype=float)
         else:
-            chosen, rejected = centering.apply([row["chosen_score"], row["rejected_score"]], [prompt, prompt])
-            out.append({**row, "chosen_score": float(chosen), "rejected_score": float(rejected)})
+            prompt, responses, keys = record.prompt, list(record.responses), None
+            values = np.asarray(row["scores"], dtype=float)
+        if calibration is not None:
+            lengths = response_lengths(responses, unit=calibration.unit, tokenizer=tokenizer)
+            values = calibration.apply(values, np.maximum(lengths, 1.0) if calibration.log_length else lengths)
+        if centering is not None:
+            values = centering.apply(values, ["" if prompt is None else prompt] * len(values))
+        out.append({**row, **dict(zip(keys, values.tolist()))} if keys else {**row, "scores": values.tolist()})
     return out

@@ -129,10 +129,10 @@ def run_score(args) -> int:
 
     model, tokenizer, records = _load(args)
     scores = score_records(model, tokenizer, records, max_length=args.max_length, batch_size=args.batch_size)
-    if not args.raw:  # a reward_centering.json beside the checkpoint (workbench.analysis.centering) applies
-        from workbench.analysis.centering import center_scored_records
+    if not args.raw:  # length calibration / centering saved beside the checkpoint (workbench.analysis)
+        from workbench.analysis.centering import adjust_scored_records
 
-        scores = center_scored_records(args.model, records, scores)
+        scores = adjust_scored_records(args.model, records, scores, tokenizer=tokenizer)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     for row in scores:
         out.write(json.dumps(row) + "\n")
@@ -166,7 +166,7 @@ def register(subparsers) -> None:
         p.add_argument("--batch-size", type=int, default=64)
         if name == "score":
             p.add_argument("--output", help="JSONL file (default: stdout)")
-            p.add_argument("--raw", action="store_true", help="ignore a reward_centering.json beside the checkpoint")
+            p.add_argument("--raw", action="store_true", help="ignore a saved length calibration / centering")
         p.set_defaults(func=func)
 
 
