@@ -31,6 +31,7 @@ import signal
 import socket
 import struct
 import sys
+import time
 
 HEADER = struct.Struct(">I")
 MAX_DEPTH = 64
@@ -258,9 +259,10 @@ def _sweep(cfg: dict, child_pid: int) -> None:
     except ChildProcessError:
         pass
     if cfg["pidns"]:  # our own pid namespace: every process but its init and us is the child's
-        for _ in range(10):
+        give_up = time.monotonic() + 5.0
+        while True:  # until they are gone, not just signalled ("ended" promises a clean slate)
             others = _others()
-            if not others:
+            if not others or time.monotonic() > give_up:
                 break
             for pid in others:
                 try:
@@ -268,6 +270,7 @@ def _sweep(cfg: dict, child_pid: int) -> None:
                 except OSError:
                     pass
             _reap()
+            time.sleep(0.0005)
     elif cfg["uid"] >= 0:  # root, shared pid space: a helper with the child's uid kills that uid
         helper = os.fork()
         if helper == 0:
