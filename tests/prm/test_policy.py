@@ -61,3 +61,16 @@ def test_http_policy_with_mc_annotation():
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_batched_rollouts_over_prefixes_feed_mc(tiny_lm):
+    model, tokenizer = tiny_lm
+    policy = TransformersPolicy(model, tokenizer, max_new_tokens=4, do_sample=False)
+    requests = [("Q", ["a = 1"]), ("Q", ["a = 1", "b = 2"]), ("Other question", [])]
+    batched = policy.rollout_many(requests, 2, batch_size=2)
+    assert [len(b) for b in batched] == [2, 2, 2] and policy.rollouts == 6
+    single = TransformersPolicy(model, tokenizer, max_new_tokens=4, do_sample=False, reuse_prefix_cache=False)
+    assert batched[2] == single.rollout("Other question", [], 2)  # the longest-padded one matches
+    record = StepRecord("Q", ["a = 1", "b = 2"], [None, None], reference="7")
+    annotation = MonteCarloAnnotator(policy, n=3).annotate(record)
+    assert annotation.cost["rollouts"] == 6 and annotation.labels == [0.0, 0.0]  # random weights never say 7

@@ -56,6 +56,11 @@ def labels_from_first_error(n_steps: int, first_error: int | None, *, after: flo
     return [1.0] * first_error + [0.0] + [after] * (n_steps - first_error - 1)
 
 
+def _reaches(completion: str, reference: str) -> bool:
+    answer = final_answer(completion)
+    return answer is not None and answers_equal(answer, reference)
+
+
 def _successes(policy: Policy, record: StepRecord, prefix_length: int, n: int, *, stop_early: bool):
     """(successes, rollouts used) from the prefix of ``prefix_length`` steps."""
     if record.reference is None:
@@ -66,8 +71,7 @@ def _successes(policy: Policy, record: StepRecord, prefix_length: int, n: int, *
     while used < n:
         for completion in policy.rollout(record.prompt, prefix, min(chunk, n - used)):
             used += 1
-            answer = final_answer(completion)
-            successes += answer is not None and answers_equal(answer, record.reference)
+            successes += _reaches(completion, record.reference)
         if stop_early and successes:
             break
     return successes, used
@@ -82,7 +86,15 @@ class MonteCarloAnnotator:
 
     def annotate(self, record: StepRecord) -> StepAnnotation:
         labels, rollouts = [], 0
-        for i in range(len(record.steps)):
+        if hasattr(self.policy, "rollout_many"):  # every prefix in one batched call
+            if record.reference is None:
+                raise ValueError("annotation by rollouts needs the record's reference answer")
+            requests = [(record.prompt, record.steps[: i + 1]) for i in range(len(record.steps))]
+            for completions in self.policy.rollout_many(requests, self.n):
+                successes = sum(_reaches(c, record.reference) for c in completions)
+                rollouts += len(completions)
+                labels.append(float(successes > 0) if self.hard else successes / len(completions))
+        for i in range(len(labels), len(record.steps)):
             successes, used = _successes(self.policy, record, i + 1, self.n, stop_early=False)
             rollouts += used
             labels.append(float(successes > 0) if self.hard else successes / used)

@@ -30,6 +30,7 @@ def generate_batch(model, tokenizer, texts: list[str], *, max_new_tokens: int, d
         batch = tokenizer(texts, return_tensors="pt", padding=True).to(model.device)
     finally:
         tokenizer.padding_side = side
+    batch = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}  # no token types
     output = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=do_sample,
                             temperature=temperature if do_sample else None,
                             num_return_sequences=num_return_sequences, pad_token_id=tokenizer.pad_token_id)
@@ -79,6 +80,19 @@ class TransformersPolicy:
     def rollout(self, prompt: str, prefix: list[str], n: int) -> list[str]:
         self.rollouts += n
         return self._sample(solution_text(prompt, prefix), n, self.max_new_tokens)
+
+    def rollout_many(self, requests: list[tuple[str, list[str]]], n: int, *, batch_size: int = 8) -> list[list[str]]:
+        """``n`` rollouts for each ``(prompt, prefix)``, generated ``batch_size`` prefixes at a time
+        (left-padded; each prefix repeated ``n`` times in the batch)."""
+        texts = [solution_text(prompt, prefix) for prompt, prefix in requests]
+        outputs: list[list[str]] = []
+        for start in range(0, len(texts), batch_size):
+            chunk = [text for text in texts[start:start + batch_size] for _ in range(n)]
+            generated = generate_batch(self.model, self.tokenizer, chunk, max_new_tokens=self.max_new_tokens,
+                                       do_sample=self.do_sample, temperature=self.temperature)
+            outputs += [generated[i:i + n] for i in range(0, len(generated), n)]
+        self.rollouts += n * len(requests)
+        return outputs
 
     def next_steps(self, prompt: str, prefix: list[str], n: int) -> list[str]:
         self.rollouts += n
