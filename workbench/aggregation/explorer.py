@@ -95,7 +95,8 @@ class AggregationExplorer:
         self.method = widgets.Dropdown(options=list(METHODS), value=method, description="method")
         self.scale = widgets.Dropdown(options=list(SCALES), value="group", description="GRPO scale")
         self.group = widgets.IntSlider(value=group, min=0, max=matrix.num_groups - 1, description="group")
-        self.weights = {n: widgets.FloatSlider(value=1.0, min=0.0, max=5.0, step=0.1, description=n)
+        self.weights = {n: widgets.FloatSlider(value=1.0, min=0.0, max=5.0, step=0.1, description=n,
+                                               continuous_update=False)
                         for n in names}
         self.primary = widgets.Dropdown(options=names, value=primary or names[0], description="primary")
         self.constraint_on, self.bounds = {}, {}
