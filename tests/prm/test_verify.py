@@ -81,3 +81,14 @@ def test_gsm8k_test_gold_and_corruptions(shared_data):
                 caught += verify_arithmetic(corrupted) is False
     assert checked > 500
     assert caught / corrupted_total > 0.95
+
+
+def test_long_inputs_stay_fast():
+    import time
+
+    start = time.perf_counter()
+    verify_arithmetic("123 456 " * 5000 + "= 7")
+    verify_arithmetic("1 + " * 5000 + "1 = 5001")
+    verify_arithmetic("<<" + "1+" * 3000 + "1=3001>>")
+    assert verify_arithmetic("<<" + "(" * 5000 + "1" + ")" * 5000 + "=1>>") is None
+    assert time.perf_counter() - start < 5.0

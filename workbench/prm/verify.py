@@ -33,6 +33,7 @@ _TAIL = re.compile(rf"({_EXPRESSION})\s*$")
 _HEAD = re.compile(rf"^\s*({_EXPRESSION})")
 _HAS_OP = re.compile(r"\d\s*%?\s*\)*\s*(?:\*\*|[-–−+*/×÷^x])\s*\(*\s*\$?\s*[\d.]")
 _MAX_EXPONENT = 64
+_SIDE_CHARS = 160
 
 
 class _Parser:
@@ -141,6 +142,8 @@ def evaluate(expression: str) -> Fraction:
         return _Parser(expression).parse()
     except ZeroDivisionError:
         raise ValueError(f"division by zero in {expression!r}") from None
+    except RecursionError:
+        raise ValueError("expression nested too deeply") from None
 
 
 def results_match(value: Fraction, stated: str) -> bool:
@@ -170,6 +173,8 @@ def _visible_pairs(text: str) -> list[tuple[str, str]]:
     pairs = []
     segments = text.split("=")
     for left_text, right_text in zip(segments, segments[1:]):
+        # an equation's sides are short: bounding them keeps the regexes linear on long text
+        left_text, right_text = left_text[-_SIDE_CHARS:], right_text[:_SIDE_CHARS]
         tail, head = _TAIL.search(left_text), _HEAD.search(right_text)
         if tail is None or head is None:
             continue
