@@ -48,7 +48,8 @@ def _cell(value) -> str:
 def gallery_table(table: pd.DataFrame, *, title: str = "Hostile completions: textbook runner vs sandbox") -> go.Figure:
     """A plotly table of the gallery (one row per attack, one column per field; "-" = not run)."""
     cells = [table[c].map(_cell) for c in table.columns]
-    fig = go.Figure(go.Table(header={"values": list(table.columns), "align": "left"},
+    widths = [2.5 if c in ("tries", "what it tries") else 1.0 for c in table.columns]
+    fig = go.Figure(go.Table(header={"values": list(table.columns), "align": "left"}, columnwidth=widths,
                              cells={"values": cells, "align": "left"}))
-    fig.update_layout(title=title, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    fig.update_layout(title=title, margin={"l": 10, "r": 10, "t": 40, "b": 10}, height=90 + 48 * len(table))
     return fig
