@@ -7,6 +7,7 @@ beam search). The solution text is ``prompt`` + newline + one step per line.
 """
 from __future__ import annotations
 
+import inspect
 import json
 import urllib.request
 
@@ -68,10 +69,12 @@ class TransformersPolicy:
             from transformers import DynamicCache
 
             cache = DynamicCache()
-            self.model(input_ids=ids[:, :-1], past_key_values=cache, use_cache=True)
+            # transformers >= 5.2x names the argument `cache`; older releases `past_key_values`
+            name = "cache" if "cache" in inspect.signature(self.model.forward).parameters else "past_key_values"
+            self.model(input_ids=ids[:, :-1], use_cache=True, **{name: cache})
             cache.batch_repeat_interleave(n)
-            output = self.model.generate(input_ids=ids.repeat(n, 1), past_key_values=cache,
-                                         attention_mask=torch.ones_like(ids).repeat(n, 1), **kwargs)
+            output = self.model.generate(input_ids=ids.repeat(n, 1), attention_mask=torch.ones_like(ids).repeat(n, 1),
+                                         **{name: cache}, **kwargs)
         else:
             output = self.model.generate(input_ids=ids.repeat(n, 1), attention_mask=torch.ones_like(ids).repeat(n, 1),
                                          **kwargs)
