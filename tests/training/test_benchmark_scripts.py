@@ -1,0 +1,25 @@
+"""The benchmark scripts' code paths, at tiny sizes (their timings live in benchmarks/RESULTS.md)."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+def _load(name):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_gpu_smoke_runs_on_cpu_with_a_tiny_config():
+    rates = _load("gpu_smoke").main(["--size", "tiny", "--steps", "2", "--batch", "2", "--seq-len", "16"])
+    assert set(rates) == {"workbench", "TRL RewardTrainer"} and all(r > 0 for r in rates.values())
+
+
+def test_time_to_target_interpolates():
+    time_to = _load("listwise_vs_pairwise").time_to
+    assert time_to([(1.0, 0.1), (2.0, 0.5), (3.0, 0.7)], 0.3) == pytest.approx(1.5)
+    assert time_to([(1.0, 0.4)], 0.3) == 1.0 and time_to([(1.0, 0.1)], 0.3) is None
