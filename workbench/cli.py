@@ -14,6 +14,7 @@ import sys
 COMMAND_MODULES = [
     "workbench.demo",
     "workbench.training.cli",
+    "workbench.analysis.commands",
     "workbench.annotate.serve",
     "workbench.prm.cli",
     "workbench.rewards.cli",
