@@ -25,6 +25,8 @@ The wording is short and regular so the MiniLM encoder learns it in seconds.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -122,6 +124,7 @@ def sample_responses(
     return pd.DataFrame(rows)
 
 
+@functools.lru_cache(maxsize=16)
 def length_scale(extra_chars: tuple[int, int] = DEFAULT_EXTRA) -> float:
     """σ_L: standard deviation of response length in characters (fixed-seed estimate)."""
     return float(sample_responses(4000, extra_chars=extra_chars, rng=12345)["length"].std())
@@ -169,7 +172,8 @@ def make_length_bias_pairs(
         a_wins = (a["quality"] > b["quality"]).to_numpy()
         p_a = a_wins.astype(float)
     else:
-        utility = (a["quality"] - b["quality"]) + length_bias * (a["length"] - b["length"]) / length_scale(extra_chars)
+        utility = (a["quality"] - b["quality"]) + length_bias * (a["length"] - b["length"]) / length_scale(
+            tuple(extra_chars))
         p_a = 1.0 / (1.0 + np.exp(-utility.to_numpy() / noise))
         a_wins = rng.random(n_pairs) < p_a
     mask = pd.Series(a_wins, index=a.index)
