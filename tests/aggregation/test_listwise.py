@@ -86,3 +86,15 @@ def test_group_features_from_text():
     assert features.shape == (3, 4, 384) and np.all(np.isfinite(features))
     with pytest.raises(ValueError, match="same number of responses"):
         group_features(records[:1] + [{"prompt": "", "responses": ["x"], "labels": [1.0]}], progress=False)
+
+
+def test_partial_ranking_study_and_effect_of_k_tables():
+    from workbench.aggregation.listwise import effect_of_k, partial_ranking_study
+
+    test = simulate_ranked_lists(100, 8, dim=4, seed=7)
+    partial = partial_ranking_study(test, n_lists=60, k=8, top_k=2, epochs=5)
+    assert list(partial["loss"]) == ["top-2 honoured (top_k=2)", "tail read as a tie", "tail read as an order"]
+    by_k = effect_of_k((2, 8), item_budget=96, test=test, epochs=5, repeats=2)
+    assert len(by_k) == 4 and set(by_k["variant"]) == {"full ranking", "winner only"}
+    at_two = by_k[by_k["K"] == 2].set_index("variant")["kendall_tau"]
+    assert at_two["full ranking"] == at_two["winner only"]      # with K = 2 the winner is the ranking

@@ -201,17 +201,38 @@ def shuffle_unranked(data: dict, *, seed: int = 0) -> dict:
 
 
 def effect_of_k(ks=(2, 4, 8, 16), *, item_budget: int = 960, test: dict | None = None, dim: int = 8,
-                beta: float = 1.0, epochs: float = 30, seed: int = 0) -> pd.DataFrame:
+                beta: float = 1.0, epochs: float = 30, repeats: int = 1, seed: int = 0) -> pd.DataFrame:
     """Same number of ranked items, cut into lists of different length K; ListMLE on the full
-    ranking vs on the winner only (``top_k=1``). One row per (K, variant) with truth metrics."""
-    rows = []
+    ranking vs on the winner only (``top_k=1``). One row per (K, variant): truth metrics
+    averaged over ``repeats`` independent training sets."""
     if test is None:
         test = simulate_ranked_lists(200, 8, dim=dim, seed=seed + 999)
+    rows = []
     for k in ks:
-        train = simulate_ranked_lists(item_budget // k, k, beta=beta, seed=seed + k, weights=test["weights"])
-        for variant, top_k in (("full ranking", None), ("winner only", 1)):
-            lists = FeatureLists(train["features"], train["labels"], top_k=top_k)
-            model, _ = train_ranker(lists, loss="plackett_luce", epochs=epochs, seed=seed)
-            rows.append({"K": k, "variant": variant, "pairs_per_list": k * (k - 1) // 2,
-                         **evaluate_against_truth(model, test)})
-    return pd.DataFrame(rows).drop(columns=["n_lists"])
+        for repeat in range(repeats):
+            train = simulate_ranked_lists(item_budget // k, k, beta=beta, seed=seed + 100 * repeat + k,
+                                          weights=test["weights"])
+            for variant, top_k in (("full ranking", None), ("winner only", 1)):
+                lists = FeatureLists(train["features"], train["labels"], top_k=top_k)
+                model, _ = train_ranker(lists, loss="plackett_luce", epochs=epochs, seed=seed)
+                rows.append({"K": k, "variant": variant, "pairs_per_list": k * (k - 1) // 2,
+                             **evaluate_against_truth(model, test)})
+    frame = pd.DataFrame(rows).drop(columns=["n_lists"])
+    return frame.groupby(["K", "variant", "pairs_per_list"], as_index=False, sort=False).mean()
+
+
+def partial_ranking_study(test: dict, *, n_lists: int = 200, k: int = 8, top_k: int = 2, beta: float = 2.0,
+                          epochs: float = 30, repeats: int = 1, seed: int = 0) -> pd.DataFrame:
+    """Only the best ``top_k`` of ``k`` places are known. ListMLE with ``top_k`` honoured, with the
+    unranked tail read as one tie, and with the tail read as an (invented) order; truth metrics
+    per variant, averaged over ``repeats`` training sets."""
+    rows = []
+    for repeat in range(repeats):
+        partial = simulate_ranked_lists(n_lists, k, beta=beta, top_k=top_k, seed=seed + 100 * repeat,
+                                        weights=test["weights"])
+        variants = {f"top-{top_k} honoured (top_k={top_k})": partial,
+                    "tail read as a tie": {**partial, "top_k": None},
+                    "tail read as an order": shuffle_unranked(partial, seed=seed + repeat)}
+        for label, data in variants.items():
+            rows.append(compare_losses(data, test, {label: ("plackett_luce", {})}, epochs=epochs, seed=seed))
+    return pd.concat(rows).groupby("loss", as_index=False, sort=False).mean()
