@@ -133,7 +133,7 @@ def test_embed_texts_keeps_order_and_checks_input():
     alone = np.concatenate([embed_texts([p], [r], progress=False) for p, r in zip(prompts, responses)])
     assert together.shape == (3, 384) and np.allclose(together, alone, atol=1e-4)
     with pytest.raises(ValueError, match=r"responses\[1\]"):
-        embed_texts(None, ["ok", ""], progress=False)
+        embed_texts(None, ["ok", None], progress=False)
     with pytest.raises(ValueError, match="prompts"):
         embed_texts(["a"], ["b", "c"], progress=False)
 
