@@ -20,7 +20,11 @@ with SGD):
 "Constrained Markov Decision Processes"). The log-space step moves lambda by
 about ``eta * lambda^2 * c``: once a long satisfied phase has shrunk lambda,
 it recovers very slowly when the constraint is violated again; the linear
-step does not have that lag (see ``run_constrained_bandit``).
+step does not have that lag. Measured with :func:`run_constrained_bandit` on
+the four GSM8K models (bound: length reward >= -0.42, 600 steps, 6 seeds), the
+log-space rule ended between -0.48 and -0.42, the projected rule between
+-0.423 and -0.413 (notebook 07). ``update="log"`` stays the default because
+it is Safe RLHF's rule; prefer ``"linear"`` when the bound must hold.
 
 A constraint ``r_j >= b`` has cost ``c_j = b - r_j``; ``r_j <= b`` has
 ``c_j = r_j - b``: positive means violated. Violated on average -> its
