@@ -143,7 +143,10 @@ class AggregationExplorer:
             self.figure.layout.title = fresh.layout.title
         shown = [c for c in self.table.columns if not c.endswith(("_score", "_advantage"))
                  or c.startswith(self.method.value)]
-        self.html.value = self.table[shown].to_html(float_format=lambda v: f"{v:.3f}", index=False)
+        display = self.table[shown].copy()
+        for column in [c for c in shown if c.endswith("_rank")]:
+            display[column] = display[column].astype("Int64")          # ranks read as whole numbers
+        self.html.value = display.to_html(float_format=lambda v: f"{v:.3f}", index=False)
 
     def _ipython_display_(self):  # pragma: no cover - display only
         from IPython.display import display
