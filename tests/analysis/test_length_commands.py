@@ -55,3 +55,24 @@ def test_posthoc_fits_saves_and_score_applies(checkpoint, pairs_file, tmp_path, 
     assert main(["posthoc", "--model", str(checkpoint), "--reference", str(pairs_file)]) == 2
     for name in ("length_calibration.json", "reward_centering.json"):
         (checkpoint / name).unlink()
+
+
+def test_train_odin_command_writes_a_quality_only_checkpoint(tmp_path, pairs_file):
+    from transformers import BertModel
+
+    from workbench.models.odin import LENGTH_HEAD_FILE
+
+    tokenizer = AutoTokenizer.from_pretrained(default_backbone())
+    backbone_dir = tmp_path / "backbone"
+    torch.manual_seed(0)
+    BertModel(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                         intermediate_size=32)).save_pretrained(backbone_dir)
+    tokenizer.save_pretrained(backbone_dir)
+    out = tmp_path / "odin"
+    assert main(["train-odin", "--data", str(pairs_file), "--model", str(backbone_dir), "--output", str(out),
+                 "--max-steps", "2", "--batch-size", "8", "--max-length", "64", "--no-progress",
+                 "--length-penalty", "0.5"]) == 0
+    plain = AutoModelForSequenceClassification.from_pretrained(out)
+    assert plain.config.num_labels == 1 and (out / LENGTH_HEAD_FILE).is_file()
+    assert main(["train-odin", "--data", str(pairs_file), "--model", str(backbone_dir), "--output", str(out),
+                 "--pooling", "mean"]) == 2

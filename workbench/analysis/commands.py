@@ -4,6 +4,7 @@ post-hoc corrections fitted on reference records and saved beside it.
     workbench length-bias --model runs/rm --data held_out.jsonl      # JSON report
     workbench posthoc --model runs/rm --reference ref.jsonl --calibration lowess --centering per_prompt
     workbench score --model runs/rm --data new.jsonl                  # applies what posthoc saved
+    workbench train-odin --data prefs.jsonl --output runs/odin        # ODIN (workbench.models.odin)
 
 ``posthoc`` scores every response of the reference records (pairwise or listwise;
 labels are not used), fits a length calibration (:mod:`workbench.analysis.calibration`)
@@ -78,8 +79,52 @@ def run_posthoc(args) -> int:
     return 0
 
 
+def run_train_odin(args) -> int:
+    """``workbench train`` with the ODIN model and objective; saves the quality-only checkpoint."""
+    import dataclasses
+
+    from workbench.data import load_records
+    from workbench.models.odin import odin_model_from_pretrained, odin_objective, save_odin_model
+    from workbench.training import train
+    from workbench.training.cli import build_config
+
+    try:
+        config, data, eval_data = build_config(args)
+    except ValueError as error:
+        print(f"workbench train-odin: {error}", file=sys.stderr)
+        return 2
+    if config.lora is not None or config.pooling != "auto":
+        print("workbench train-odin: LoRA and non-native pooling are not supported", file=sys.stderr)
+        return 2
+    model, tokenizer = odin_model_from_pretrained(config.model)
+    result = train(dataclasses.replace(config, save_model=False), load_records(data),
+                   eval_data=load_records(eval_data) if eval_data else None, model=model, tokenizer=tokenizer,
+                   compute_loss=odin_objective(length_penalty=args.length_penalty, orthogonality=args.orthogonality))
+    path = save_odin_model(result.model, tokenizer, config.output_dir)
+    print(json.dumps({"steps": result.steps, "eval_after": result.eval_metrics, "output_dir": str(path)}, indent=2))
+    return 0
+
+
+def _add_train_odin(subparsers) -> None:
+    from workbench.training.cli import FLAGS
+
+    p = subparsers.add_parser("train-odin", help="train an ODIN reward model (quality + length heads)")
+    p.add_argument("--config", help="YAML file of TrainConfig keys (plus data, eval_data)")
+    p.add_argument("--data", help="training records")
+    p.add_argument("--eval-data", help="held-out records (accuracy of the quality head)")
+    p.add_argument("--output", dest="output_dir", help="where the quality-only checkpoint goes")
+    for name, kind in FLAGS.items():
+        if name != "output_dir":
+            p.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, default=None)
+    p.add_argument("--length-penalty", type=float, default=1.0, help="λ_L: weight of |ρ(r_Q, L)| - ρ(r_L, L)")
+    p.add_argument("--orthogonality", type=float, default=1.0, help="λ_O: weight of |w_Q · w_L|")
+    p.add_argument("--no-progress", action="store_true")
+    p.set_defaults(func=run_train_odin, loss_arg=[], gradient_checkpointing=None, lora_r=None)
+
+
 def register(subparsers) -> None:
-    """Add ``length-bias`` and ``posthoc`` to the ``workbench`` command."""
+    """Add ``length-bias``, ``posthoc`` and ``train-odin`` to the ``workbench`` command."""
+    _add_train_odin(subparsers)
     for name, func, help_text in (
         ("length-bias", run_length_bias, "reward-length correlations and longer-wins share of a checkpoint"),
         ("posthoc", run_posthoc, "fit a length calibration / centering on reference records, save beside the checkpoint"),

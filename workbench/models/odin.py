@@ -120,7 +120,8 @@ def odin_model_from_pretrained(model_path: str | None = None):
 
     path = model_path or default_backbone()
     tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=2)
+    # A one-label reward checkpoint as the start: its head is replaced by a fresh two-row one.
+    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=2, ignore_mismatched_sizes=True)
     ensure_pad_token(tokenizer, model)
     return model, tokenizer
 
