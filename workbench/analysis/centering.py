@@ -144,6 +144,18 @@ def fold_into_linear(linear: Any, centering: RewardCentering) -> None:
         linear.bias.sub_(centering.mean).div_(centering.scale)
 
 
+def prompt_and_responses(record: Any) -> tuple[Any, list]:
+    """``(prompt, [responses])`` of a :class:`~workbench.data.PreferencePair` (implicit
+    prompts split off; ``[chosen, rejected]``; a missing prompt is ``""``) or a
+    :class:`~workbench.data.RankedList`."""
+    from workbench.data import PreferencePair, split_implicit
+
+    if isinstance(record, PreferencePair):
+        pair = split_implicit(record)
+        return ("" if pair.prompt is None else pair.prompt), [pair.chosen, pair.rejected]
+    return record.prompt, list(record.responses)
+
+
 def adjust_scored_records(checkpoint_dir: str | Path, records: Sequence[Any], scores: list[dict], *,
                           tokenizer: Any = None) -> list[dict]:
     """Apply the post-hoc corrections saved beside a checkpoint to ``workbench score`` rows.
@@ -159,7 +171,6 @@ def adjust_scored_records(checkpoint_dir: str | Path, records: Sequence[Any], sc
     """
     from workbench.analysis.calibration import load_length_calibration
     from workbench.analysis.length import response_lengths
-    from workbench.data import PreferencePair, split_implicit
 
     centering, calibration = load_centering(checkpoint_dir), load_length_calibration(checkpoint_dir)
     if centering is None and calibration is None:
@@ -168,17 +179,13 @@ def adjust_scored_records(checkpoint_dir: str | Path, records: Sequence[Any], sc
         raise ValueError(f"{len(records)} records but {len(scores)} score rows")
     out = []
     for record, row in zip(records, scores):
-        if isinstance(record, PreferencePair):
-            pair = split_implicit(record)
-            prompt, responses, keys = pair.prompt, [pair.chosen, pair.rejected], ["chosen_score", "rejected_score"]
-            values = np.array([row["chosen_score"], row["rejected_score"]], dtype=float)
-        else:
-            prompt, responses, keys = record.prompt, list(record.responses), None
-            values = np.asarray(row["scores"], dtype=float)
+        prompt, responses = prompt_and_responses(record)
+        keys = ["chosen_score", "rejected_score"] if "scores" not in row else None
+        values = np.asarray([row[k] for k in keys] if keys else row["scores"], dtype=float)
         if calibration is not None:
             lengths = response_lengths(responses, unit=calibration.unit, tokenizer=tokenizer)
             values = calibration.apply(values, np.maximum(lengths, 1.0) if calibration.log_length else lengths)
         if centering is not None:
-            values = centering.apply(values, ["" if prompt is None else prompt] * len(values))
+            values = centering.apply(values, [prompt] * len(values))
         out.append({**row, **dict(zip(keys, values.tolist()))} if keys else {**row, "scores": values.tolist()})
     return out

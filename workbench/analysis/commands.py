@@ -22,8 +22,9 @@ import numpy as np
 
 def _flatten(model_dir: str, data: str, max_length: int, unit: str):
     """(rewards, lengths, prompts, pair_rows): every response of the records, scored."""
+    from workbench.analysis.centering import prompt_and_responses
     from workbench.analysis.length import response_lengths
-    from workbench.data import PreferencePair, load_records, split_implicit
+    from workbench.data import PreferencePair, load_records
     from workbench.models import load_reward_model
     from workbench.training import score_records
 
@@ -32,16 +33,12 @@ def _flatten(model_dir: str, data: str, max_length: int, unit: str):
     rows = score_records(model, tokenizer, records, max_length=max_length)
     rewards, responses, prompts, pairs = [], [], [], []
     for record, row in zip(records, rows):
+        prompt, texts = prompt_and_responses(record)
         if isinstance(record, PreferencePair):
-            pair = split_implicit(record)
             pairs.append((len(rewards), len(rewards) + 1))
-            rewards += [row["chosen_score"], row["rejected_score"]]
-            responses += [pair.chosen, pair.rejected]
-            prompts += [pair.prompt or ""] * 2
-        else:
-            rewards += row["scores"]
-            responses += list(record.responses)
-            prompts += [record.prompt] * len(record.responses)
+        rewards += [row["chosen_score"], row["rejected_score"]] if "scores" not in row else row["scores"]
+        responses += texts
+        prompts += [prompt] * len(texts)
     lengths = response_lengths(responses, unit=unit, tokenizer=tokenizer)
     return np.array(rewards), lengths, prompts, pairs
 
