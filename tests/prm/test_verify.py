@@ -92,3 +92,11 @@ def test_long_inputs_stay_fast():
     verify_arithmetic("<<" + "1+" * 3000 + "1=3001>>")
     assert verify_arithmetic("<<" + "(" * 5000 + "1" + ")" * 5000 + "=1>>") is None
     assert time.perf_counter() - start < 5.0
+
+
+def test_docstring_examples():
+    import doctest
+
+    import workbench.prm.verify as module
+
+    assert doctest.testmod(module).failed == 0
