@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from workbench.analysis.agreement import agreement_report, filter_by_agreement
-from workbench.annotate import AnnotationStore, PairwiseAnnotator, StepAnnotator, to_dataset, to_records
+from workbench.annotate import AnnotationStore, StepAnnotator, to_dataset, to_records
 from workbench.annotate.simulate import simulate_annotator
 from workbench.data.records import load_records
 from workbench.prm.records import from_trl

@@ -4,6 +4,7 @@ Chromium comes from the Debian package (``/usr/bin/chromium``), driven by the
 ``playwright`` Python package with ``executable_path``; ``playwright install``
 (which downloads a browser) is never run. Everything skips when either is absent.
 """
+import json
 import os
 import secrets
 import shutil
@@ -100,3 +101,23 @@ def page(chromium_path):
 def server_helpers():
     """(free_port, kill) for tests that start their own server."""
     return _free_port, _kill
+
+
+def _wait_for_kernel(base, token, timeout=90):
+    """Wait until the notebook's kernel is started, connected to the page and idle."""
+    deadline = time.monotonic() + timeout
+    kernels = []
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{base}/api/kernels?token={token}", timeout=5) as response:
+            kernels = json.load(response)
+        if any(k.get("connections", 0) >= 1 and k.get("execution_state") == "idle" for k in kernels):
+            return
+        time.sleep(0.5)
+    raise AssertionError(f"no kernel became ready in {timeout}s: {kernels}")
+
+
+@pytest.fixture(scope="session")
+def kernel_ready():
+    """kernel_ready(base, token, timeout=90): block until the page's kernel is idle."""
+    return _wait_for_kernel
+

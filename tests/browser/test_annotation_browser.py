@@ -8,7 +8,6 @@ command-mode shortcuts (``b`` would insert a cell).
 import json
 import sqlite3
 import time
-import urllib.request
 
 import nbformat
 import pytest
@@ -57,22 +56,10 @@ def _judgements(db, kind, count, timeout=30):
         time.sleep(0.3)
 
 
-def _kernel_ready(base, token, timeout=90):
-    """Wait until the notebook's kernel is started, connected to the page and idle."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with urllib.request.urlopen(f"{base}/api/kernels?token={token}", timeout=5) as response:
-            kernels = json.load(response)
-        if any(k.get("connections", 0) >= 1 and k.get("execution_state") == "idle" for k in kernels):
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"no kernel became ready in {timeout}s: {kernels}")
-
-
-def _open_and_run(page, base, token):
+def _open_and_run(page, base, token, kernel_ready):
     page.goto(f"{base}/lab/tree/annotate.ipynb?token={token}")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
-    _kernel_ready(base, token)
+    kernel_ready(base, token)
     for attempt in range(2):
         # run the five cells with Shift+Enter from the first one (command mode)
         page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").first.click()
@@ -94,10 +81,10 @@ def _ranking_texts(widget):
     return [t.strip() for t in widget.locator(".wb-item .wb-text").all_inner_texts()]
 
 
-def test_ranking_and_pairwise_widgets_in_jupyterlab(jupyterlab, page):
+def test_ranking_and_pairwise_widgets_in_jupyterlab(jupyterlab, page, kernel_ready):
     base, token, root = jupyterlab
     _notebook(root)
-    _open_and_run(page, base, token)
+    _open_and_run(page, base, token, kernel_ready)
     cells_before = page.locator(".jp-Notebook .jp-Cell").count()
     ranking = page.locator(".wb-annot").nth(0)
     prompt = ranking.locator(".wb-prompt .wb-text").inner_text()
@@ -158,13 +145,13 @@ def test_ranking_and_pairwise_widgets_in_jupyterlab(jupyterlab, page):
     assert page.locator(".jp-Notebook .jp-Cell").count() == cells_before
 
 
-def test_step_and_top_k_widgets_in_jupyterlab(jupyterlab, page):
+def test_step_and_top_k_widgets_in_jupyterlab(jupyterlab, page, kernel_ready):
     base, token, root = jupyterlab
     _notebook(root)
     (root / "store.db").unlink(missing_ok=True)
     for leftover in root.glob("store.db-*"):
         leftover.unlink()
-    _open_and_run(page, base, token)
+    _open_and_run(page, base, token, kernel_ready)
     steps = page.locator(".wb-annot").nth(2)
     # keyboard: +1 on step 1, 0 on step 2, -1 on step 3, then Enter
     steps.locator(".wb-step").first.click()

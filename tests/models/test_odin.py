@@ -1,6 +1,5 @@
 """ODIN: the loss by hand, disentangling on data with a known length bias, and the
 checkpoint that plain transformers loads as a quality-only reward model."""
-import json
 
 import numpy as np
 import pytest

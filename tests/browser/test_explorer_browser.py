@@ -1,24 +1,13 @@
 """The explorer in a real JupyterLab (headless Chromium): widgets display, the figure draws,
 and picking a method in the dropdown updates the table through the kernel.
 
-Uses the JupyterLab/Chromium fixtures of tests/browser/conftest.py; skips when
+Uses the JupyterLab/Chromium fixtures of conftest.py; skips when
 Chromium or playwright is absent.
 """
-import importlib.util
-import json
 import os
-import time
-import urllib.request
-from pathlib import Path
 
 import nbformat
 import pytest
-
-_spec = importlib.util.spec_from_file_location(
-    "browser_fixtures", Path(__file__).resolve().parent.parent / "browser" / "conftest.py")
-_fixtures = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_fixtures)
-chromium_path, jupyterlab, page = _fixtures.chromium_path, _fixtures.jupyterlab, _fixtures.page
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -28,25 +17,14 @@ CELL = ("from workbench.aggregation.gsm8k import load_solution_groups, gsm8k_rew
         "live.widget")
 
 
-def _kernel_ready(base, token, timeout=90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with urllib.request.urlopen(f"{base}/api/kernels?token={token}", timeout=5) as response:
-            kernels = json.load(response)
-        if any(k.get("connections", 0) >= 1 and k.get("execution_state") == "idle" for k in kernels):
-            return
-        time.sleep(0.5)
-    raise AssertionError(f"no kernel became ready in {timeout}s")
-
-
-def test_explorer_renders_and_reacts_in_jupyterlab(jupyterlab, page):
+def test_explorer_renders_and_reacts_in_jupyterlab(jupyterlab, page, kernel_ready):
     base, token, root = jupyterlab
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(CELL)])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(notebook, root / "explorer.ipynb")
     page.goto(f"{base}/lab/tree/explorer.ipynb?token={token}")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
-    _kernel_ready(base, token)
+    kernel_ready(base, token)
     for attempt in range(2):
         page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").first.click()
         page.keyboard.press("Shift+Enter")
