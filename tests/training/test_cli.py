@@ -13,8 +13,7 @@ from workbench.data import write_jsonl
 from workbench.models import load_reward_model, save_reward_model, score_texts
 from workbench.models.tiny import tiny_reward_model
 
-sys.path.insert(0, os.path.dirname(__file__))
-from test_train import word_lists, word_pairs  # noqa: E402
+from .test_train import word_lists, word_pairs
 
 FLAGS = ["--batch-size", "8", "--learning-rate", "3e-3", "--max-length", "32", "--no-progress", "--seed", "1"]
 

@@ -82,11 +82,7 @@ def test_config_from_dict_rejects_unknown_and_wrong_types(tmp_path):
 
 def test_lora_and_gradient_checkpointing_train(tmp_path):
     """LoRA adapters + trained head; the saved checkpoint is merged into plain weights."""
-    import sys
-
-    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
-    from test_train import word_pairs
-
+    from .test_train import word_pairs
     from transformers import AutoModelForSequenceClassification
 
     model, tok = tiny_reward_model("llama")
