@@ -11,8 +11,8 @@ Both get exactly the same token ids: the hh-rlhf harmless pairs from
 ``../shared/data`` are tokenised and truncated once by ``workbench.data``
 (prompt cut from the left, ``max_length`` tokens), and TRL receives them as a
 pre-tokenised dataset (``chosen_ids``/``rejected_ids``), so it neither re-tokenises
-nor drops anything. Same backbone (offline MiniLM), batch 16, one epoch, same
-learning rate and schedule. Held-out accuracy of both models is computed by the
+nor drops anything. Same backbone (offline MiniLM, dropout off as TRL does by
+default), same initial head, batch 16, one epoch, same learning rate and schedule. Held-out accuracy of both models is computed by the
 same function on the same pairs. Prints pairs/s of both, the ratio, both accuracies.
 
     python benchmarks/train_vs_trl.py                      # the size: 2000 train pairs
@@ -104,7 +104,8 @@ def main() -> None:
     results = {}
     for name, runner in (("TRL RewardTrainer", run_trl), ("workbench", run_ours)):
         set_seed(args.seed)
-        model, tok = load_reward_model()
+        # dropout off for both: TRL's default (disable_dropout=True), matched so only the loops differ
+        model, tok = load_reward_model(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
         seconds, trained = runner(encoded, args, model, tok)
         accuracy = evaluate(trained, held, tok.pad_token_id)["accuracy"]
         results[name] = (len(encoded) / seconds, accuracy, seconds)

@@ -149,3 +149,15 @@ def test_evaluate_and_score_records_keep_the_input_order(tiny):
     lists = score_records(model, tok, load_records(word_lists(5)), max_length=32)
     assert [len(x["scores"]) for x in lists] == [4] * 5
     json.dumps(lists)
+
+
+def test_non_finite_loss_stops_with_a_clear_error(tmp_path, tiny):
+    model, tok = tiny
+    bt = pairwise_objective("bradley_terry")
+
+    def broken(m, batch):
+        loss, metrics = bt(m, batch)
+        return loss * float("nan"), metrics
+
+    with pytest.raises(FloatingPointError, match="non-finite loss .* step 1"):
+        train(config(tmp_path, save_model=False), word_pairs(16), model=model, tokenizer=tok, compute_loss=broken)

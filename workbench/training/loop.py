@@ -164,6 +164,9 @@ def _run(config, accelerator, model, optimiser, scheduler, loader, sampler, comp
         for micro, batch in enumerate(batches, start=skip):
             with accelerator.accumulate(model):
                 loss, metrics = compute_loss(model, batch)
+                if not torch.isfinite(loss.detach()):
+                    raise FloatingPointError(f"non-finite loss {loss.item()} at optimiser step {step + 1}, "
+                                             f"epoch {epoch}; lower learning_rate or check the data")
                 accelerator.backward(loss)
                 if accelerator.sync_gradients and config.max_grad_norm:
                     accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
