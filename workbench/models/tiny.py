@@ -40,15 +40,18 @@ def word_tokenizer(words: list[str] | None = None, *, pad_equals_eos: bool = Fal
 
 
 def tiny_config(arch: str = "gpt2", *, vocab_size: int = 256, hidden: int = 32, layers: int = 2,
-                pad_token_id: int | None = None, dropout: float = 0.0):
+                pad_token_id: int | None = None, dropout: float = 0.0, bos_token_id: int | None = None,
+                eos_token_id: int | None = None):
     """A small backbone config: ``gpt2``, ``llama`` or ``bert``."""
     if arch == "gpt2":
         return GPT2Config(vocab_size=vocab_size, n_embd=hidden, n_layer=layers, n_head=4, n_positions=512,
-                          resid_pdrop=dropout, embd_pdrop=dropout, attn_pdrop=dropout, pad_token_id=pad_token_id)
+                          resid_pdrop=dropout, embd_pdrop=dropout, attn_pdrop=dropout, pad_token_id=pad_token_id,
+                          bos_token_id=bos_token_id, eos_token_id=eos_token_id)
     if arch == "llama":
         return LlamaConfig(vocab_size=vocab_size, hidden_size=hidden, intermediate_size=2 * hidden,
                            num_hidden_layers=layers, num_attention_heads=4, num_key_value_heads=2,
-                           max_position_embeddings=512, pad_token_id=pad_token_id)
+                           max_position_embeddings=512, pad_token_id=pad_token_id, bos_token_id=bos_token_id,
+                           eos_token_id=eos_token_id)
     if arch == "bert":
         return BertConfig(vocab_size=vocab_size, hidden_size=hidden, num_hidden_layers=layers,
                           num_attention_heads=4, intermediate_size=2 * hidden, max_position_embeddings=512,
@@ -64,8 +67,8 @@ def tiny_reward_model(arch: str = "gpt2", *, tokenizer=None, pooling: str = "aut
     from workbench.models.loading import ensure_pad_token, reward_model_from_config
 
     tokenizer = tokenizer if tokenizer is not None else word_tokenizer()
-    config = tiny_config(arch, vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id, **config_kwargs)
-    config.bos_token_id, config.eos_token_id = tokenizer.bos_token_id, tokenizer.eos_token_id
+    config = tiny_config(arch, vocab_size=len(tokenizer), pad_token_id=tokenizer.pad_token_id,
+                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, **config_kwargs)
     torch.manual_seed(seed)
     model = reward_model_from_config(config, pooling=pooling)
     ensure_pad_token(tokenizer, model)
