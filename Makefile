@@ -8,6 +8,9 @@ PY := $(VENV)/bin/python
 TORCH_PIN := torch==2.13.0
 STAMP := $(VENV)/.installed
 NB_TIMEOUT ?= 600
+# OpenMP threads that spin while waiting burn a shared 2-core machine: with other
+# jobs running, a tiny matmul took 90x longer. Sleeping waits cost nothing alone.
+export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: demo test install system-deps test-unit test-notebooks bench clean
 
