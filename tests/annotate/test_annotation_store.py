@@ -63,6 +63,13 @@ WIDGET_RUN = textwrap.dedent("""
     n = int(sys.argv[3])
     tasks = [{"id": f"task{i}", "prompt": "p", "responses": ["a", "b", "c"]} for i in range(n)]
     widget = RankingAnnotator(tasks, sys.argv[1], sys.argv[2], shuffle=False)
+    if len(sys.argv) > 4:  # a start barrier: write only once every writer is ready
+        import pathlib, time
+        barrier, writers = pathlib.Path(sys.argv[4]), int(sys.argv[5])
+        (barrier / sys.argv[2]).touch()
+        deadline = time.monotonic() + 120
+        while len(list(barrier.iterdir())) < writers and time.monotonic() < deadline:
+            time.sleep(0.01)
     for nonce in range(n):
         task_id = widget.current["id"]
         widget.submission = {"action": "submit", "nonce": nonce, "groups": [[2], [0, 1]]}
@@ -110,7 +117,10 @@ def test_two_writer_processes_at_once(tmp_path):
     path = tmp_path / "s.db"
     AnnotationStore(path).close()
     n = 120
-    procs = [subprocess.Popen([sys.executable, "-c", WIDGET_RUN, str(path), name, str(n)],
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    # both start writing together, whatever their import times, so the writes overlap
+    procs = [subprocess.Popen([sys.executable, "-c", WIDGET_RUN, str(path), name, str(n), str(barrier), "2"],
                               stdout=subprocess.DEVNULL) for name in ("alice", "bob")]
     assert [p.wait(timeout=180) for p in procs] == [0, 0]
     store = AnnotationStore(path)
