@@ -20,6 +20,7 @@ from transformers.models.auto.modeling_auto import (
     MODEL_FOR_MASKED_LM_MAPPING_NAMES,
     MODEL_FOR_SEQUENCE_CLASSIFICATION_MAPPING_NAMES,
 )
+from transformers.utils import logging as hf_logging
 
 from workbench.models.pooled import POOLINGS, PooledRewardModel
 
@@ -95,7 +96,15 @@ def load_reward_model(
     if name_or_path is None:
         from workbench.paths import default_backbone
 
-        name_or_path = default_backbone()
+        # The bundled encoder has no reward head by design: transformers' report
+        # listing the new `classifier.*` weights as missing says nothing here.
+        previous = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()
+        try:
+            return load_reward_model(default_backbone(), pooling=pooling, dtype=dtype, tokenizer=tokenizer,
+                                     **model_kwargs)
+        finally:
+            hf_logging.set_verbosity(previous)
     name_or_path = str(name_or_path)
     config = AutoConfig.from_pretrained(name_or_path)
     if tokenizer is None:
