@@ -161,3 +161,20 @@ def test_train_with_the_packed_objective(tmp_path):
     assert result.steps == 16 and len(losses) >= 4 and all(torch.isfinite(torch.tensor(losses)))
     assert sum(losses[-2:]) < sum(losses[:2])  # it learns
     assert {"kendall_tau", "ndcg"} <= set(result.history[-1])
+
+
+def test_benchmark_script_runs_at_a_tiny_size():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "shared_prompt.py"
+    spec = importlib.util.spec_from_file_location("bench_shared_prompt", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    threads = torch.get_num_threads()
+    try:
+        result = bench.main(["--layers", "1", "--hidden", "32", "--vocab", "64", "--prompt", "16", "--response", "4",
+                             "--repeats", "1", "--threads", str(threads)])
+    finally:
+        torch.set_num_threads(threads)
+    assert result["loss_diff"] < 1e-4 and result["plain_s"] > 0 and result["packed_s"] > 0
