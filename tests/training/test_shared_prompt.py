@@ -44,7 +44,7 @@ def all_models():
     return models()
 
 
-def plain_and_packed(model, items, pad=1):
+def plain_and_packed(items, pad=1):
     plain_batch, packed_batch = ListwiseCollator(pad)(items), SharedPromptCollator(pad)(items)
     return plain_batch, packed_batch
 
@@ -53,7 +53,7 @@ def plain_and_packed(model, items, pad=1):
 def test_packed_scores_equal_plain_scores(all_models, name):
     model = all_models[name].eval()
     items = random_lists(10, seed=7)
-    plain_batch, packed_batch = plain_and_packed(model, items)
+    plain_batch, packed_batch = plain_and_packed(items)
     with torch.no_grad():
         plain, packed = score_lists(model, plain_batch), score_packed(model, packed_batch)
     mask = plain_batch["mask"]
@@ -85,6 +85,10 @@ def test_collator_layout_positions_and_block_mask():
     with pytest.raises(ValueError, match="at least one token"):
         shared_prefix_length([[1], []])
     assert block_mask(torch.tensor([[0, 1, -1]])).shape == (1, 1, 3, 3)
+    with pytest.raises(ValueError, match="item 1, field 'labels'"):
+        SharedPromptCollator(0)([items[0], {"responses": [[5, 6]], "labels": [1, 2]}])
+    with pytest.raises(ValueError, match="item 0, field 'responses'"):
+        SharedPromptCollator(0)([{"responses": [[5, 6], []], "labels": [1, 2]}])
 
 
 @pytest.mark.parametrize("name", ["llama", "gpt2"])
@@ -92,7 +96,7 @@ def test_loss_metrics_and_gradients_match_the_plain_computation(all_models, name
     model = all_models[name].train()
     items = random_lists(5, seed=11)
     items[0]["top_k"] = 2  # a partial ranking reaches Plackett-Luce in both paths
-    plain_batch, packed_batch = plain_and_packed(model, items)
+    plain_batch, packed_batch = plain_and_packed(items)
     results = []
     for objective, batch in ((listwise_objective("plackett_luce", center_weight=0.1), plain_batch),
                              (shared_prompt_objective("plackett_luce", center_weight=0.1), packed_batch)):
@@ -114,7 +118,7 @@ def test_loss_metrics_and_gradients_match_the_plain_computation(all_models, name
 @pytest.mark.parametrize("loss", ["listnet", "lambdarank"])
 def test_other_listwise_losses_match(all_models, loss):
     model = all_models["gpt2"].eval()
-    plain_batch, packed_batch = plain_and_packed(model, random_lists(5, seed=3))
+    plain_batch, packed_batch = plain_and_packed(random_lists(5, seed=3))
     with torch.no_grad():
         a, _ = listwise_objective(loss)(model, plain_batch)
         b, _ = shared_prompt_objective(loss)(model, packed_batch)
@@ -135,6 +139,19 @@ def test_responses_cannot_see_each_other(all_models, name):
     torch.testing.assert_close(after[1:], before[1:], atol=1e-6, rtol=0)
 
 
+def test_a_kernel_without_dense_masks_is_switched_to_sdpa():
+    model, _ = tiny_reward_model("llama", seed=5)
+    model.set_attn_implementation("flex_attention")
+    items = random_lists(3, seed=2)
+    with pytest.warns(UserWarning, match="switching the model to 'sdpa'"), torch.no_grad():
+        packed = score_packed(model.eval(), SharedPromptCollator(1)(items))
+    assert model.config._attn_implementation == "sdpa"
+    plain_batch = ListwiseCollator(1)(items)
+    with torch.no_grad():
+        plain = score_lists(model, plain_batch)
+    torch.testing.assert_close(packed[plain_batch["mask"]], plain[plain_batch["mask"]], **TOL)
+
+
 def test_encoders_are_refused():
     bert, _ = tiny_reward_model("bert", seed=0)
     batch = SharedPromptCollator(1)(random_lists(2))
@@ -149,8 +166,8 @@ def test_train_with_the_packed_objective(tmp_path):
     good, bad = ["good", "great", "helpful", "clear"], ["bad", "awful", "rude", "wrong"]
     records = []
     for i in range(32):
-        responses = [f"a {good[i % 4]} answer", f"the {bad[i % 4]} answer", f"a {good[(i + 1) % 4]} {good[i % 4]} answer",
-                     f"{bad[(i + 2) % 4]} {bad[i % 4]}"]
+        g1, g2, b1, b2 = good[i % 4], good[(i + 1) % 4], bad[i % 4], bad[(i + 2) % 4]
+        responses = [f"a {g1} answer", f"the {b1} answer", f"a {g2} {g1} answer", f"{b2} {b1}"]
         records.append({"prompt": f"question {i} what is {i % 7} ? ", "responses": responses, "labels": [1, 0, 2, -1]})
     data = as_encoded(records, tok, 32)
     config = TrainConfig(output_dir=str(tmp_path / "run"), batch_size=4, max_length=32, learning_rate=3e-3,

@@ -104,7 +104,13 @@ class SharedPromptCollator:
         prompt_length = torch.zeros(b_size, dtype=torch.long)
         for b, it in enumerate(items):
             seqs = [list(s) for s in it["responses"]]
-            p = shared_prefix_length(seqs)
+            if not seqs or len(it["labels"]) != len(seqs):
+                raise ValueError(f"item {b}, field 'labels': {len(it['labels'])} labels for {len(seqs)} responses "
+                                 f"(a list needs at least one response and one label per response)")
+            try:
+                p = shared_prefix_length(seqs)
+            except ValueError as e:
+                raise ValueError(f"item {b}, field 'responses': {e}") from None
             row, seg, pos = list(seqs[0][:p]), [0] * p, list(range(p))
             for k, s in enumerate(seqs):
                 start[b, k] = len(row)
