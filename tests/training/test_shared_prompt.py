@@ -64,6 +64,27 @@ def test_packed_scores_equal_plain_scores(all_models, name):
     assert packed_batch["input_ids"].numel() < plain_batch["input_ids"].numel()
 
 
+def test_real_text_lists_with_a_wordpiece_tokenizer():
+    """Bundled Prometheus ranking prompts (real multi-turn text), MiniLM's tokenizer, a tiny Llama."""
+    import json
+    from pathlib import Path
+
+    from transformers import AutoTokenizer
+
+    from workbench.paths import default_backbone
+
+    path = Path(__file__).resolve().parents[2] / "data" / "prometheus_ranking_sample.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines()[:6]]
+    records = [{"prompt": r["prompt"], "responses": r["responses"], "labels": r["meta"]["scores"]} for r in rows]
+    model, tok = tiny_reward_model("llama", tokenizer=AutoTokenizer.from_pretrained(default_backbone()))
+    items = list(as_encoded(records, tok, 512).items)
+    plain_batch, packed_batch = ListwiseCollator(tok.pad_token_id)(items), SharedPromptCollator(tok.pad_token_id)(items)
+    assert (packed_batch["prompt_length"] > 100).all()  # the real prompts are shared, not re-encoded
+    with torch.no_grad():
+        plain, packed = score_lists(model.eval(), plain_batch), score_packed(model, packed_batch)
+    torch.testing.assert_close(packed[plain_batch["mask"]], plain[plain_batch["mask"]], **TOL)
+
+
 def test_collator_layout_positions_and_block_mask():
     items = [{"responses": [[5, 6, 7, 8], [5, 6, 9], [5, 6, 7, 10, 11]], "labels": [1, 0, 2], "top_k": 2},
              {"responses": [[5, 12], [13, 14]], "labels": [0, 1], "top_k": None}]
