@@ -62,20 +62,25 @@ def pairwise_objective(loss: str = "bradley_terry", *, loss_kwargs: dict | None 
 
 
 def listwise_objective(loss: str = "plackett_luce", *, loss_kwargs: dict | None = None,
-                       center_weight: float = 0.0):
-    """compute_loss for listwise batches; ``top_k`` is passed to losses that take it."""
+                       center_weight: float = 0.0, score_fn=None):
+    """compute_loss for listwise batches; ``top_k`` is passed to losses that take it.
+
+    ``score_fn(model, batch) -> (B, K)`` scores a batch (default :func:`score_lists`;
+    shared-prompt packing passes its own)."""
     if not losses.is_listwise(loss):
         raise ValueError(f"{loss!r} is a pairwise loss; expand lists with workbench.data.pairs_from_list")
     fn = losses.get_loss(loss, **(loss_kwargs or {}))
     # plackett_luce takes a per-list (B,) top_k; lambdarank's top_k is a metric cut-off, not data
     takes_top_k = losses.LOSSES[loss] is losses.plackett_luce
+    score_fn = score_fn or score_lists
 
     def compute_loss(model, batch):
-        scores = score_lists(model, batch)
-        mask, labels = batch["mask"], batch["labels"].to(scores.dtype)
+        scores = score_fn(model, batch)
+        mask, labels = batch["mask"].to(scores.device), batch["labels"].to(scores.device, scores.dtype)
         kwargs = {}
-        if takes_top_k and (batch["top_k"] < mask.sum(-1)).any():
-            kwargs["top_k"] = batch["top_k"]
+        top_k = batch["top_k"].to(scores.device)
+        if takes_top_k and (top_k < mask.sum(-1)).any():
+            kwargs["top_k"] = top_k
         value = fn(scores, labels, mask=mask, **kwargs)
         metrics = {"loss": value.detach().item()}
         if center_weight:

@@ -55,7 +55,7 @@ import torch
 from workbench import losses
 from workbench.models.loading import is_decoder_config, pooling_of, unwrap
 from workbench.models.pooled import PooledRewardModel
-from workbench.training.metrics import listwise_metrics
+from workbench.training.objectives import listwise_objective
 
 KERNELS_TAKING_DENSE_MASKS = ("eager", "sdpa")
 
@@ -203,24 +203,4 @@ def shared_prompt_objective(loss: str = "plackett_luce", *, loss_kwargs: dict | 
     """
     if not losses.is_listwise(loss):
         raise ValueError(f"{loss!r} is a pairwise loss; shared-prompt packing scores lists")
-    fn = losses.get_loss(loss, **(loss_kwargs or {}))
-    takes_top_k = losses.LOSSES[loss] is losses.plackett_luce
-
-    def compute_loss(model, batch):
-        scores = score_packed(model, batch)
-        mask, labels = batch["mask"].to(scores.device), batch["labels"].to(scores.device, scores.dtype)
-        kwargs = {}
-        top_k = batch["top_k"].to(scores.device)
-        if takes_top_k and (top_k < mask.sum(-1)).any():
-            kwargs["top_k"] = top_k
-        value = fn(scores, labels, mask=mask, **kwargs)
-        metrics = {"loss": value.detach().item()}
-        if center_weight:
-            penalty = losses.center_penalty(scores, mask=mask)
-            value = value + center_weight * penalty
-            metrics["center_penalty"] = penalty.detach().item()
-        metrics.update(listwise_metrics(scores.detach(), labels.detach(), mask))
-        metrics.pop("n_lists")
-        return value, metrics
-
-    return compute_loss
+    return listwise_objective(loss, loss_kwargs=loss_kwargs, center_weight=center_weight, score_fn=score_packed)
