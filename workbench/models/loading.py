@@ -1,6 +1,7 @@
 """Load any Hugging Face backbone as a scalar reward model; score texts; save plain checkpoints."""
 from __future__ import annotations
 
+import contextlib
 import inspect
 import shutil
 from pathlib import Path
@@ -75,6 +76,19 @@ def ensure_pad_token(tokenizer: PreTrainedTokenizerBase, model: PreTrainedModel 
     return added
 
 
+@contextlib.contextmanager
+def new_head_expected():
+    """Silence transformers' load report while loading a backbone whose head is new by
+    design (its list of "missing" head weights says nothing there); restores the
+    caller's verbosity afterwards."""
+    previous = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        hf_logging.set_verbosity(previous)
+
+
 def load_reward_model(
     name_or_path: str | None = None,
     *,
@@ -96,15 +110,9 @@ def load_reward_model(
     if name_or_path is None:
         from workbench.paths import default_backbone
 
-        # The bundled encoder has no reward head by design: transformers' report
-        # listing the new `classifier.*` weights as missing says nothing here.
-        previous = hf_logging.get_verbosity()
-        hf_logging.set_verbosity_error()
-        try:
+        with new_head_expected():
             return load_reward_model(default_backbone(), pooling=pooling, dtype=dtype, tokenizer=tokenizer,
                                      **model_kwargs)
-        finally:
-            hf_logging.set_verbosity(previous)
     name_or_path = str(name_or_path)
     config = AutoConfig.from_pretrained(name_or_path)
     if tokenizer is None:

@@ -40,11 +40,21 @@ def separator_ids(tokenizer) -> list[int]:
     raise ValueError("tokenizer has no [SEP], no '\\n' token and no eos: set model.config.prm_separator_ids")
 
 
-def _quiet_transformers():
-    """Silence the load report (missing head weights are expected: the head is new)."""
-    from transformers.utils import logging
+def _load_scorer(auto_class: str, path, num_hidden_layers):
+    """(model with one output, tokenizer) from a backbone or a saved checkpoint."""
+    import transformers
 
-    logging.set_verbosity_error()
+    from workbench.models import ensure_pad_token
+    from workbench.models.loading import new_head_expected
+    from workbench.paths import default_backbone
+
+    path = path or default_backbone()
+    kwargs = {"num_hidden_layers": num_hidden_layers} if num_hidden_layers else {}
+    tokenizer = transformers.AutoTokenizer.from_pretrained(path)
+    with new_head_expected():
+        model = getattr(transformers, auto_class).from_pretrained(path, num_labels=1, **kwargs)
+    ensure_pad_token(tokenizer, model)
+    return model, tokenizer
 
 
 def load_prm(path: str | None = None, *, num_hidden_layers: int | None = None):
@@ -53,17 +63,7 @@ def load_prm(path: str | None = None, *, num_hidden_layers: int | None = None):
     ``num_hidden_layers`` keeps only the first layers of the backbone (a smaller,
     faster model for CPU notebooks).
     """
-    from transformers import AutoModelForTokenClassification, AutoTokenizer
-
-    from workbench.models import ensure_pad_token
-    from workbench.paths import default_backbone
-
-    _quiet_transformers()
-    path = path or default_backbone()
-    kwargs = {"num_hidden_layers": num_hidden_layers} if num_hidden_layers else {}
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForTokenClassification.from_pretrained(path, num_labels=1, **kwargs)
-    ensure_pad_token(tokenizer, model)
+    model, tokenizer = _load_scorer("AutoModelForTokenClassification", path, num_hidden_layers)
     if getattr(model.config, "prm_separator_ids", None) is None:
         model.config.prm_separator_ids = separator_ids(tokenizer)
     return model, tokenizer
@@ -71,18 +71,7 @@ def load_prm(path: str | None = None, *, num_hidden_layers: int | None = None):
 
 def load_orm(path: str | None = None, *, num_hidden_layers: int | None = None):
     """(model, tokenizer) for an ORM: ``AutoModelForSequenceClassification`` with one output."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    from workbench.models import ensure_pad_token
-    from workbench.paths import default_backbone
-
-    _quiet_transformers()
-    path = path or default_backbone()
-    kwargs = {"num_hidden_layers": num_hidden_layers} if num_hidden_layers else {}
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=1, **kwargs)
-    ensure_pad_token(tokenizer, model)
-    return model, tokenizer
+    return _load_scorer("AutoModelForSequenceClassification", path, num_hidden_layers)
 
 
 def encode_steps(record: StepRecord, tokenizer, separator: list[int], *, max_length: int = 256) -> dict:
