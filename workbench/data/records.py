@@ -189,11 +189,6 @@ def _is_number(x) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
-def _optional(row: dict, key: str):
-    value = row.get(key)
-    return None if value is None else value
-
-
 def validate_pairwise(rows: Iterable[dict]) -> list[PreferencePair]:
     """Rows -> :class:`PreferencePair` list; every bad field of every row is reported at once."""
     errors, records = _Errors(), []
@@ -203,18 +198,18 @@ def validate_pairwise(rows: Iterable[dict]) -> list[PreferencePair]:
             continue
         ok = _check_text(row.get("chosen"), i, "chosen", errors)
         ok &= _check_text(row.get("rejected"), i, "rejected", errors)
-        ok &= _check_text(_optional(row, "prompt"), i, "prompt", errors, required=False)
-        margin = _optional(row, "margin")
+        ok &= _check_text(row.get("prompt"), i, "prompt", errors, required=False)
+        margin = row.get("margin")
         if margin is not None and not (_is_number(margin) and math.isfinite(margin)):
             errors.add(i, "margin", f"expected a finite number, got {margin!r}")
             ok = False
-        tie = _optional(row, "tie")
+        tie = row.get("tie")
         if tie is not None and not isinstance(tie, bool) and type(tie).__name__ != "bool_":
             errors.add(i, "tie", f"expected a bool, got {tie!r}")
             ok = False
         if ok:
             records.append(PreferencePair(
-                chosen=row["chosen"], rejected=row["rejected"], prompt=_optional(row, "prompt"),
+                chosen=row["chosen"], rejected=row["rejected"], prompt=row.get("prompt"),
                 margin=None if margin is None else float(margin), tie=bool(tie) if tie is not None else False))
     errors.raise_if_any("pairwise")
     return records
@@ -237,7 +232,7 @@ def validate_listwise(rows: Iterable[dict]) -> list[RankedList]:
             for k, r in enumerate(responses):
                 ok &= _check_text(r, i, f"responses[{k}]", errors)
         ok &= _check_labels(labels, responses, i, errors)
-        top_k = _optional(row, "top_k")
+        top_k = row.get("top_k")
         integral = _is_number(top_k) and math.isfinite(top_k) and float(top_k).is_integer()
         if top_k is not None and not (integral and 1 <= top_k <= len(responses or [])):
             errors.add(i, "top_k", f"expected an int in [1, K], got {top_k!r}")
