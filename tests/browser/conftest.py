@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -106,14 +107,21 @@ def server_helpers():
 def _wait_for_kernel(base, token, timeout=90):
     """Wait until the notebook's kernel is started, connected to the page and idle."""
     deadline = time.monotonic() + timeout
-    kernels = []
+    kernels, last_error = [], None
     while time.monotonic() < deadline:
-        with urllib.request.urlopen(f"{base}/api/kernels?token={token}", timeout=5) as response:
-            kernels = json.load(response)
+        try:
+            with urllib.request.urlopen(f"{base}/api/kernels?token={token}", timeout=5) as response:
+                kernels = json.load(response)
+        except (urllib.error.HTTPError, urllib.error.URLError, TimeoutError) as error:
+            # jupyter_server answers 500 to a kernel listing that races a kernel's start
+            # (its last_activity is still None); the next poll succeeds.
+            last_error = error
+            time.sleep(0.5)
+            continue
         if any(k.get("connections", 0) >= 1 and k.get("execution_state") == "idle" for k in kernels):
             return
         time.sleep(0.5)
-    raise AssertionError(f"no kernel became ready in {timeout}s: {kernels}")
+    raise AssertionError(f"no kernel became ready in {timeout}s: {kernels}; last error: {last_error!r}")
 
 
 @pytest.fixture(scope="session")
