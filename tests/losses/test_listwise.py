@@ -162,7 +162,7 @@ def test_plackett_luce_exact_at_extreme_scores(ties, expected):
     value = plackett_luce(scores, labels, ties=ties)
     value.backward()
     assert torch.isfinite(scores.grad).all()
-    assert float(value) == pytest.approx(expected, rel=1e-6)
+    assert float(value.detach()) == pytest.approx(expected, rel=1e-6)
 
 
 def test_plackett_luce_large_spread_matches_float64_reference():
@@ -246,3 +246,49 @@ def test_nan_label_under_padding_is_allowed():
     labels = torch.tensor([[1.0, 0.0, float("nan")]])
     mask = torch.tensor([[True, True, False]])
     assert torch.isfinite(plackett_luce(scores, labels, mask=mask))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("spread", [3.0, 40.0, 200.0, 2e4])
+def test_suffix_logsumexp_matches_logcumsumexp_and_its_gradient(dtype, spread):
+    """The max-shifted cumsum (small spreads) and its logcumsumexp fallback (a tail far
+    below the best score) both give logcumsumexp's values and gradients, padding included."""
+    from workbench.losses.listwise import suffix_logsumexp
+
+    torch.manual_seed(0)
+    scores = ((torch.rand(6, 9, dtype=dtype) - 0.5) * spread).requires_grad_()
+    mask = torch.ones(6, 9, dtype=torch.bool)
+    mask[1, 5:] = False
+    weights = torch.randn(6, 9, dtype=dtype)
+    ours = suffix_logsumexp(scores, mask)
+    (ours * weights * mask).sum().backward()
+    ours_grad, scores.grad = scores.grad.clone(), None
+    reference = torch.logcumsumexp(scores.flip(-1), dim=-1).flip(-1)
+    (reference * weights * mask).sum().backward()
+    tolerance = 1e-6 if dtype == torch.float32 else 1e-12
+    assert torch.allclose(ours[mask], reference[mask], rtol=tolerance, atol=tolerance * spread)
+    assert torch.allclose(ours_grad, scores.grad, rtol=1e-4, atol=tolerance * 10)
+    assert torch.isfinite(ours).all()
+
+
+def test_suffix_logsumexp_padding_after_fill_has_zero_gradient():
+    """Padded places filled far below the row (as plackett_luce fills them) have an empty
+    shifted sum: the value is clamped finite and the gradient there is exactly 0, not NaN."""
+    from workbench.losses._checks import fill_masked
+    from workbench.losses.listwise import suffix_logsumexp
+
+    mask = torch.tensor([[True, True, False, False]])
+    raw = torch.tensor([[1.0, 2.0, 0.0, 0.0]], requires_grad=True)
+    filled = fill_masked(raw, mask)
+    suffix = suffix_logsumexp(filled, mask)
+    torch.where(mask, suffix - filled, torch.zeros_like(suffix)).sum().backward()
+    assert torch.isfinite(suffix).all() and torch.isfinite(raw.grad).all()
+    assert raw.grad[0, 2:].abs().sum() == 0
+
+
+def test_suffix_logsumexp_half_precision_uses_the_exact_path():
+    from workbench.losses.listwise import suffix_logsumexp
+
+    scores = torch.tensor([[4.0, -60.0, 1.0]], dtype=torch.bfloat16)
+    mask = torch.ones(1, 3, dtype=torch.bool)
+    assert torch.equal(suffix_logsumexp(scores, mask), torch.logcumsumexp(scores.flip(-1), -1).flip(-1))

@@ -7,8 +7,9 @@ list's full negative log-likelihood (summed over places, not divided by K-1);
 ``"mean"`` averages over lists that hold at least one real item; a fully
 masked row contributes exactly 0.
 
-Every log-sum-exp is computed as such (``logcumsumexp``, ``logsumexp``,
-``logaddexp``), with no epsilon inside a logarithm: adding ``eps`` to a sum of
+Every log-sum-exp is computed as such (``logcumsumexp`` or a max-shifted
+cumulative sum that falls back to it, ``logsumexp``, ``logaddexp``), with no
+epsilon inside a logarithm: adding ``eps`` to a sum of
 exponentials (as some popular ListMLE code does) makes the loss and its
 gradient wrong once the scores of one list spread more than ~23 nats, because
 ``exp(-23)`` is already below a typical ``eps`` of 1e-10. Padding is filled with
@@ -56,6 +57,30 @@ def _sort_by_labels(scores, labels, mask):
     key = labels.masked_fill(~mask, float("-inf"))
     order = torch.sort(key, dim=-1, descending=True, stable=True).indices
     return scores.gather(-1, order), labels.gather(-1, order), mask.gather(-1, order)
+
+
+# A suffix sum of exp(s - row max) above this is exact to float rounding: the
+# terms that underflowed to 0 (< 1e-38 in float32) are a relative 1e-8 of it.
+_SHIFTED_SUM_FLOOR = 1e-30
+
+
+def suffix_logsumexp(s, mask):
+    r"""``out[:, j] = log sum_{l >= j} exp(s[:, l])`` for every place ``j`` (the PL denominators).
+
+    Fast path: shift each row by its maximum, ``exp``, a reversed ``cumsum``, ``log``.
+    That is exact as long as no real place's suffix sum underflows, i.e. unless a
+    tail of the list sits more than ~69 nats below the row's best score; then (and
+    for half precisions) it falls back to ``torch.logcumsumexp``, exact everywhere
+    but 4-6x slower to differentiate on CPU at K >= 32. Padded places (``mask``
+    False) may have an empty sum: they are clamped to a finite value, which no
+    loss reads and which gets zero gradient.
+    """
+    if s.dtype in (torch.float32, torch.float64) and s.shape[-1] > 0:
+        top = s.detach().amax(dim=-1, keepdim=True)
+        shifted = torch.exp(s - top).flip(-1).cumsum(dim=-1).flip(-1)
+        if bool(((shifted.detach() > _SHIFTED_SUM_FLOOR) | ~mask).all()):
+            return torch.log(shifted.clamp_min(_SHIFTED_SUM_FLOOR)) + top
+    return torch.logcumsumexp(s.flip(-1), dim=-1).flip(-1)
 
 
 def plackett_luce(scores, labels, *, mask=None, top_k=None, ties="breslow", max_exact_group=8,
@@ -109,7 +134,7 @@ def plackett_luce(scores, labels, *, mask=None, top_k=None, ties="breslow", max_
     if not bool(m.all()):
         s = fill_masked(s, m)
     # suffix[:, j] = log sum_{l >= j} exp(s_l): the denominator of place j.
-    suffix = torch.logcumsumexp(s.flip(-1), dim=-1).flip(-1)
+    suffix = suffix_logsumexp(s, m)
     places = torch.arange(s.shape[-1], device=s.device)
     counts = m & (places < limit)
     has_ties = bool(((y[:, 1:] == y[:, :-1]) & m[:, 1:] & m[:, :-1]).any())
