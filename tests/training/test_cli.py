@@ -62,6 +62,18 @@ def test_yaml_config_rejects_unknown_keys_and_wrong_types(files, tmp_path, capsy
     assert main(["train", "--model", "x"]) == 2
 
 
+def test_shared_prompt_flag_trains_lists_packed(files, tmp_path):
+    from workbench.cli import build_parser
+    from workbench.training.cli import build_config
+
+    args = build_parser().parse_args(["train", "--data", "x.jsonl", "--shared-prompt", "--loss", "plackett_luce"])
+    assert build_config(args)[0].shared_prompt is True
+    out = tmp_path / "packed"
+    assert main(["train", "--data", str(files / "lists.jsonl"), "--model", str(files / "tiny"),
+                 "--loss", "plackett_luce", "--shared-prompt", "--max-steps", "2", "--output", str(out), *FLAGS]) == 0
+    assert json.loads((out / "metrics.json").read_text())["steps"] == 2
+
+
 def _run(args, env_extra=None):
     env = {**os.environ, "OMP_NUM_THREADS": "1", **(env_extra or {})}
     done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=600)

@@ -201,6 +201,46 @@ def test_train_with_the_packed_objective(tmp_path):
     assert {"kendall_tau", "ndcg"} <= set(result.history[-1])
 
 
+def _ranked_word_lists(n=16):
+    good, bad = ["good", "great", "helpful", "clear"], ["bad", "awful", "rude", "wrong"]
+    return [{"prompt": f"question {i} what is {i % 7} ? ",
+             "responses": [f"a {good[i % 4]} answer", f"the {bad[i % 4]} answer", f"{bad[(i + 2) % 4]}"],
+             "labels": [1, 0, -1]} for i in range(n)]
+
+
+def test_shared_prompt_config_runs_the_packed_objective(tmp_path):
+    """TrainConfig(shared_prompt=True) is the explicit packed collate_fn + objective, step for step."""
+    records = _ranked_word_lists()
+    histories = []
+    for explicit in (False, True):
+        model, tok = tiny_reward_model("llama", seed=0)
+        config = TrainConfig(output_dir=str(tmp_path / f"run{explicit}"), loss="plackett_luce", batch_size=4,
+                             max_length=32, learning_rate=3e-3, warmup_ratio=0.0, max_steps=4, progress=False,
+                             log_every=1, save_model=False, shared_prompt=not explicit, center_weight=0.01)
+        extra = ({"collate_fn": SharedPromptCollator(tok.pad_token_id),
+                  "compute_loss": shared_prompt_objective("plackett_luce", center_weight=0.01)} if explicit else {})
+        data = as_encoded(records, tok, 32)
+        result = train(config, data, model=model, tokenizer=tok, **extra)
+        histories.append([h["loss"] for h in result.history])
+    assert len(histories[0]) == 4
+    assert histories[0] == pytest.approx(histories[1], abs=1e-6)
+
+
+def test_shared_prompt_config_refuses_what_it_cannot_pack(tmp_path):
+    config = TrainConfig(output_dir=str(tmp_path), loss="plackett_luce", max_steps=1, progress=False,
+                         save_model=False, shared_prompt=True, max_length=32)
+    decoder, tok = tiny_reward_model("llama", seed=0)
+    pairs = [{"prompt": "q ", "chosen": "good", "rejected": "bad"}] * 4
+    with pytest.raises(ValueError, match="packs ranked lists; this data holds pairwise"):
+        train(config, pairs, model=decoder, tokenizer=tok)
+    encoder, enc_tok = tiny_reward_model("bert", seed=0)
+    with pytest.raises(ValueError, match="needs a causal decoder.*'bert'"):
+        train(config, _ranked_word_lists(4), model=encoder, tokenizer=enc_tok)
+    with pytest.raises(ValueError, match="pass one or the other"):
+        train(config, as_encoded(_ranked_word_lists(4), tok, 32), model=decoder, tokenizer=tok,
+              collate_fn=SharedPromptCollator(tok.pad_token_id), compute_loss=shared_prompt_objective())
+
+
 def test_benchmark_script_runs_at_a_tiny_size():
     import importlib.util
     from pathlib import Path

@@ -39,6 +39,8 @@ def _add_train(subparsers) -> None:
     p.add_argument("--loss-arg", action="append", default=[], metavar="KEY=VALUE",
                    help="loss hyperparameter (JSON value), e.g. --loss-arg ties='\"efron\"'")
     p.add_argument("--gradient-checkpointing", action="store_true", default=None)
+    p.add_argument("--shared-prompt", action="store_true", default=None,
+                   help="ranked lists on a decoder: encode each prompt once for all K responses")
     p.add_argument("--lora-r", type=int, default=None, help="train LoRA adapters of this rank (needs peft)")
     p.add_argument("--no-progress", action="store_true")
     p.set_defaults(func=run_train)
@@ -70,6 +72,8 @@ def build_config(args) -> tuple:
         values["loss_kwargs"] = kwargs
     if args.gradient_checkpointing:
         values["gradient_checkpointing"] = True
+    if args.shared_prompt:
+        values["shared_prompt"] = True
     if args.lora_r:
         values["lora"] = dataclasses.asdict(LoraSettings(r=args.lora_r))
     if args.no_progress:

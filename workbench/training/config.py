@@ -42,6 +42,7 @@ class TrainConfig:
     gradient_checkpointing: bool = False  # saves memory on big models; costs ~30% speed, so off on CPU
     lora: LoraSettings | None = None
     group_by_length: bool = True  # batches of similar length: far less padding
+    shared_prompt: bool = False  # lists on a causal decoder: encode each prompt once for all K responses
     eval_batch_size: int = 64
     eval_every: int | None = None  # optimiser steps between evaluations; None = at the end only
     save_every: int | None = None  # optimiser steps between resumable checkpoints; None = none

@@ -90,7 +90,10 @@ def _optimiser(config: TrainConfig, model, total_steps: int):
     from transformers import get_scheduler
 
     params = [p for p in model.parameters() if p.requires_grad]
-    optimiser = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+    try:  # one fused kernel over all parameters (CPU and CUDA): ~6x faster than the per-tensor loop on CPU
+        optimiser = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay, fused=True)
+    except (RuntimeError, ValueError):  # a device or dtype without the fused kernel
+        optimiser = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = get_scheduler("linear", optimiser, num_warmup_steps=int(config.warmup_ratio * total_steps),
                               num_training_steps=total_steps)
     return optimiser, scheduler
@@ -111,10 +114,16 @@ def train(config: TrainConfig, train_data, eval_data=None, *, model=None, tokeni
     model, tokenizer = _prepare_model(config, model, tokenizer)
     if collate_fn is None:
         train_data = as_encoded(train_data, tokenizer, config.max_length)
-        collate_fn = collator_for(train_data.kind, tokenizer.pad_token_id)
+        if config.shared_prompt:
+            collate_fn, shared_loss = _shared_prompt_parts(config, accelerator, model, tokenizer, train_data.kind)
+            compute_loss = compute_loss or shared_loss
+        else:
+            collate_fn = collator_for(train_data.kind, tokenizer.pad_token_id)
         if compute_loss is None:
             compute_loss = objective_for(train_data.kind, config.loss, loss_kwargs=config.loss_kwargs,
                                          center_weight=config.center_weight)
+    elif config.shared_prompt:
+        raise ValueError("shared_prompt=True builds its own collate_fn; pass one or the other")
     if compute_loss is None:
         raise ValueError("a custom collate_fn needs a compute_loss(model, batch) -> (loss, metrics)")
     if evaluate_fn is None and eval_data is not None:
@@ -148,6 +157,26 @@ def train(config: TrainConfig, train_data, eval_data=None, *, model=None, tokeni
         save_reward_model(model, tokenizer, config.output_dir)
     accelerator.wait_for_everyone()
     return result
+
+
+def _shared_prompt_parts(config: TrainConfig, accelerator, model, tokenizer, kind: str):
+    """(collate_fn, compute_loss) of shared-prompt packing, after checking it applies to this run."""
+    from workbench.models.loading import is_decoder_config, unwrap
+    from workbench.models.pooled import PooledRewardModel
+    from workbench.training.shared_prompt import SharedPromptCollator, shared_prompt_objective
+
+    if kind != "listwise":
+        raise ValueError(f"shared_prompt=True packs ranked lists; this data holds {kind} records")
+    core = unwrap(model)
+    if not is_decoder_config(core.config):
+        raise ValueError(f"shared_prompt=True needs a causal decoder backbone; {core.config.model_type!r} is an "
+                         f"encoder (its responses would see each other): set shared_prompt=False")
+    if isinstance(core, PooledRewardModel) and accelerator.num_processes > 1:
+        raise ValueError("shared_prompt=True with a re-pooled (PooledRewardModel) backbone runs outside DDP's "
+                         "forward; in multi-process runs use the model's native pooling or shared_prompt=False")
+    objective = shared_prompt_objective(config.loss, loss_kwargs=config.loss_kwargs,
+                                        center_weight=config.center_weight)
+    return SharedPromptCollator(tokenizer.pad_token_id), objective
 
 
 def _run(config, accelerator, model, optimiser, scheduler, loader, sampler, compute_loss, evaluate_fn,

@@ -38,8 +38,11 @@ Pooling: the model's own (``last`` for native decoder heads; a
 the prompt tokens plus the response's own tokens). Encoders are refused (ValueError):
 their attention is bidirectional, so a response would see the other responses.
 
-Training: ``train(config, as_encoded(records, tok, L), model=m, tokenizer=tok,
-collate_fn=SharedPromptCollator(tok.pad_token_id), compute_loss=shared_prompt_objective("plackett_luce"))``.
+Training: ``train(TrainConfig(loss="plackett_luce", shared_prompt=True, ...), records)``
+(``workbench train --shared-prompt``), which is ``train(config, as_encoded(records, tok, L),
+model=m, tokenizer=tok, collate_fn=SharedPromptCollator(tok.pad_token_id),
+compute_loss=shared_prompt_objective("plackett_luce"))`` after checking that the data
+are lists and the backbone a decoder.
 Native decoder heads run through the (possibly DDP/peft-wrapped) model's own forward
 with ``output_hidden_states=True`` and the head is applied to the pooled final hidden
 states; a PooledRewardModel runs its backbone directly (under multi-process DDP use the
