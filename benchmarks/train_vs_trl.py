@@ -82,6 +82,8 @@ def main() -> None:
     parser.add_argument("--precision", choices=["bf16", "no"], default=None,
                         help="autocast for BOTH trainers (default: bf16 where the CPU has native bf16, else fp32)")
     parser.add_argument("--output", default="runs/bench_trl")
+    parser.add_argument("--only", choices=["trl", "ours"], default=None,
+                        help="run one side only (for ablations; no ratio is printed)")
     args = parser.parse_args()
 
     import torch
@@ -103,6 +105,8 @@ def main() -> None:
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, autocast: {args.precision}")
     results = {}
     for name, runner in (("TRL RewardTrainer", run_trl), ("workbench", run_ours)):
+        if args.only and (args.only == "trl") != (runner is run_trl):
+            continue
         set_seed(args.seed)
         # dropout off for both: TRL's default (disable_dropout=True), matched so only the loops differ
         model, tok = load_reward_model(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
@@ -110,6 +114,8 @@ def main() -> None:
         accuracy = evaluate(trained, held, tok.pad_token_id)["accuracy"]
         results[name] = (len(encoded) / seconds, accuracy, seconds)
         print(f"{name:>18}: {seconds:7.1f} s  {len(encoded) / seconds:6.2f} pairs/s  held-out accuracy {accuracy:.3f}")
+    if args.only:
+        return
     (trl_speed, trl_acc, _), (our_speed, our_acc, _) = results["TRL RewardTrainer"], results["workbench"]
     print(f"speed ratio workbench / TRL: {our_speed / trl_speed:.2f}x   "
           f"accuracy difference: {100 * (our_acc - trl_acc):+.1f} points")
