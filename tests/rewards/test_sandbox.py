@@ -187,13 +187,23 @@ def test_corpus_is_broad():
     assert categories == {"hanging", "resources", "escape", "survive", "secrets", "network", "forge", "tamper"}
 
 
+# Attacks whose only effect is a file in the sandbox's own /tmp (see test_attack_is_contained).
+WRITES_SANDBOX_TMP = {"path_traversal"}
+
+
 @needs_bwrap
 @pytest.mark.parametrize("name, category, code, tests, expected", ATTACKS, ids=[a[0] for a in ATTACKS])
 def test_attack_is_contained(host, name, category, code, tests, expected):
     before = snapshot(host["folder"])
     started = time.monotonic()
     reward = REWARD([fill(code, host["tokens"])], test_cases=[[fill(t, host["tokens"]) for t in tests]])
-    assert reward == [pytest.approx(expected)], f"{category} attack {name} scored {reward}"
+    if os.geteuid() != 0 and name in WRITES_SANDBOX_TMP:
+        # Without root every test runs as the sandbox's own user, who owns the sandbox's
+        # private tmpfs /tmp: the write succeeds there and the function passes its tests.
+        # Nothing reaches the host (check_clean below); as root the test's uid cannot write.
+        assert reward in ([pytest.approx(expected)], [1.0]), f"{category} attack {name} scored {reward}"
+    else:
+        assert reward == [pytest.approx(expected)], f"{category} attack {name} scored {reward}"
     check_clean(host, before, started, len(tests))
     assert host["connections"] == [], "a completion reached the host's network"
 
