@@ -72,7 +72,7 @@ def build_config(args) -> tuple:
         values["loss_kwargs"] = kwargs
     if args.gradient_checkpointing:
         values["gradient_checkpointing"] = True
-    if args.shared_prompt:
+    if getattr(args, "shared_prompt", None):  # commands reusing this parser may not offer the flag
         values["shared_prompt"] = True
     if args.lora_r:
         values["lora"] = dataclasses.asdict(LoraSettings(r=args.lora_r))
