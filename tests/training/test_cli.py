@@ -111,3 +111,21 @@ def test_two_processes_train_the_same_model_as_one(files, tmp_path):
         scores = score_texts(model, tok, texts)
         margins.append(scores[0::2] - scores[1::2])
     torch.testing.assert_close(margins[0], margins[1], atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.slow
+def test_two_processes_train_shared_prompt_lists_like_one(files, tmp_path):
+    """--shared-prompt under DDP (2 gloo processes): the packed objective gives the same model as one process."""
+    common = ["train", "--data", str(files / "lists.jsonl"), "--model", str(files / "tiny"), "--loss", "plackett_luce",
+              "--shared-prompt", "--epochs", "3", *FLAGS]
+    _run([sys.executable, "-m", "workbench.cli", *common, "--output", str(tmp_path / "one")])
+    _run([sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "2", "--num_machines", "1",
+          "--multi_gpu", "--mixed_precision", "no", "--dynamo_backend", "no", "-m", "workbench.cli", *common,
+          "--output", str(tmp_path / "two")])
+    summaries = [json.loads((tmp_path / d / "metrics.json").read_text()) for d in ("one", "two")]
+    assert summaries[1]["processes"] == 2 and summaries[0]["steps"] == summaries[1]["steps"] == 3
+    one, two = (load_file(tmp_path / d / "model.safetensors") for d in ("one", "two"))
+    start = load_file(files / "tiny" / "model.safetensors")
+    assert not torch.allclose(one["score.weight"], start["score.weight"])
+    for name in one:
+        torch.testing.assert_close(one[name], two[name], atol=5e-4, rtol=1e-3, msg=name)
