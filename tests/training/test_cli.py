@@ -1,6 +1,7 @@
 """`workbench train/score/eval`, YAML configs, and a 2-process `accelerate launch` run."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -111,6 +112,27 @@ def test_two_processes_train_the_same_model_as_one(files, tmp_path):
         scores = score_texts(model, tok, texts)
         margins.append(scores[0::2] - scores[1::2])
     torch.testing.assert_close(margins[0], margins[1], atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("mpirun") is None, reason="needs mpirun (Debian openmpi-bin; scripts/system_deps.sh)")
+def test_accelerate_launch_cpu_two_processes_trains_like_one(files, tmp_path):
+    """The issue's command, `accelerate launch --cpu --num_processes 2`: accelerate 1.x starts the
+    processes with mpirun (given a hostfile); train's Accelerator(cpu=True) reads the MPI ranks
+    and joins them with gloo. Without --mpirun_hostfile accelerate starts ONE process."""
+    hostfile = tmp_path / "hostfile"
+    hostfile.write_text("localhost slots=2\n")
+    common = ["train", "--data", str(files / "train.jsonl"), "--model", str(files / "tiny"), *FLAGS]
+    _run([sys.executable, "-m", "workbench.cli", *common, "--output", str(tmp_path / "one")])
+    _run([sys.executable, "-m", "accelerate.commands.launch", "--cpu", "--num_processes", "2", "--num_machines", "1",
+          "--mpirun_hostfile", str(hostfile), "--mixed_precision", "no", "--dynamo_backend", "no",
+          "-m", "workbench.cli", *common, "--output", str(tmp_path / "two")],
+         env_extra={"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"})
+    assert json.loads((tmp_path / "two" / "metrics.json").read_text())["processes"] == 2
+    one, two = (load_file(tmp_path / d / "model.safetensors") for d in ("one", "two"))
+    assert not torch.allclose(one["score.weight"], load_file(files / "tiny" / "model.safetensors")["score.weight"])
+    for name in one:  # the same tolerance as the torchrun test above
+        torch.testing.assert_close(one[name], two[name], atol=5e-4, rtol=1e-3, msg=name)
 
 
 @pytest.mark.slow

@@ -3,7 +3,8 @@
     workbench train --data prefs.jsonl --model ID_OR_PATH --loss bradley_terry --output runs/rm
     workbench train --config run.yaml            # TrainConfig keys + data / eval_data; unknown keys rejected
     accelerate launch --num_processes 2 -m workbench.cli train ...   # same entry point, many GPUs
-    accelerate launch --multi_gpu --num_processes 2 -m workbench.cli train ...   # 2 gloo processes on CPU
+    accelerate launch --cpu --num_processes 2 --mpirun_hostfile H -m workbench.cli train ...   # 2 CPU processes
+    accelerate launch --multi_gpu --num_processes 2 -m workbench.cli train ...   # also 2 gloo processes on CPU
     workbench score --model runs/rm --data prefs.jsonl --output scores.jsonl
     workbench eval --model runs/rm --data held_out.jsonl
 """

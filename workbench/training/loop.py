@@ -62,8 +62,9 @@ def make_accelerator(config: TrainConfig) -> Accelerator:
     state = AcceleratorState._shared_state
     if state and state.get("_mixed_precision") not in (None, precision) and state.get("num_processes", 1) == 1:
         AcceleratorState._reset_state()  # a new single-process run in the same Python (notebooks, tests)
-    # cpu=True without CUDA: under `accelerate launch --multi_gpu --num_processes N` (torchrun) on a
-    # CPU-only box this gives N gloo processes (accelerate's own `--cpu` needs mpirun for N > 1).
+    # cpu=True without CUDA: under `accelerate launch --cpu --num_processes N --mpirun_hostfile H`
+    # (mpirun) or `--multi_gpu --num_processes N` (torchrun) on a CPU-only box this gives N gloo
+    # processes; cpu=True is what makes accelerate read the MPI ranks.
     return Accelerator(mixed_precision=precision, gradient_accumulation_steps=config.grad_accum,
                        dataloader_config=DataLoaderConfiguration(split_batches=True),
                        cpu=not torch.cuda.is_available())
