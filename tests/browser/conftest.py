@@ -55,19 +55,26 @@ def jupyterlab(tmp_path_factory, chromium_path):
          "--LabApp.extension_manager=readonly"] + (["--allow-root"] if os.geteuid() == 0 else []),
         cwd=root, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                _kill(proc)
-                pytest.fail("JupyterLab did not start:\n" + (root / "server.log").read_text()[-3000:])
-            time.sleep(0.5)
+    _wait_until_up(proc, f"{base}/api/status?token={token}", root / "server.log", "JupyterLab")
     yield base, token, root
     _kill(proc)
     log.close()
+
+
+def _wait_until_up(proc, url: str, log_path: Path, name: str, timeout: float = 90) -> None:
+    """Poll ``url`` until the server answers (any HTTP status); fail with its log if it dies or times out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return  # the server answers: it is up
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                _kill(proc)
+                pytest.fail(f"{name} did not start:\n" + Path(log_path).read_text()[-3000:])
+            time.sleep(0.5)
 
 
 def _kill(proc):
@@ -100,8 +107,8 @@ def page(chromium_path):
 
 @pytest.fixture(scope="session")
 def server_helpers():
-    """(free_port, kill) for tests that start their own server."""
-    return _free_port, _kill
+    """(free_port, kill, wait_until_up) for tests that start their own server."""
+    return _free_port, _kill, _wait_until_up
 
 
 def _wait_for_kernel(base, token, timeout=90):

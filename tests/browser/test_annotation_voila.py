@@ -5,8 +5,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 
 import pytest
 
@@ -15,7 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(180)]
 
 @pytest.fixture
 def voila_server(tmp_path, chromium_path, server_helpers):
-    free_port, kill = server_helpers
+    free_port, kill, wait_until_up = server_helpers
     tasks = [{"id": f"v{i}", "prompt": f"Served prompt {i}", "responses": [f"served-{i}-{j}" for j in range(3)]}
              for i in range(2)]
     (tmp_path / "tasks.jsonl").write_text("\n".join(json.dumps(t) for t in tasks))
@@ -28,18 +26,7 @@ def voila_server(tmp_path, chromium_path, server_helpers):
                              "--kind", "ranking", "--port", str(port)],
                             stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            urllib.request.urlopen(base + "/api/status", timeout=2)
-            break
-        except urllib.error.HTTPError:
-            break                       # the server answers: it is up
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                kill(proc)
-                pytest.fail("voila did not start:\n" + (tmp_path / "voila.log").read_text()[-3000:])
-            time.sleep(0.5)
+    wait_until_up(proc, base + "/api/status", tmp_path / "voila.log", "voila")
     yield base, tmp_path, tasks
     kill(proc)
     log.close()
