@@ -31,8 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from workbench.errors import UserError
+
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except UserError as error:  # the user's mistake: one line, exit 2 (see workbench.errors)
+        print(f"workbench {args.command}: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
