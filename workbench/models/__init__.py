@@ -22,6 +22,7 @@ any ``nn.Module``; the training loop only needs their ``compute_loss`` function.
 """
 from workbench.models.loading import (
     ensure_pad_token,
+    eval_mode,
     forward_scores,
     is_decoder_config,
     load_reward_model,
@@ -38,6 +39,6 @@ from workbench.models.pooled import POOLINGS, PooledRewardModel, pool_hidden
 
 __all__ = [
     "load_reward_model", "reward_model_from_config", "save_reward_model", "score_texts", "forward_scores",
-    "ensure_pad_token", "is_decoder_config", "native_pooling", "resolve_pooling", "pooling_of",
+    "ensure_pad_token", "eval_mode", "is_decoder_config", "native_pooling", "resolve_pooling", "pooling_of",
     "position_ids_for", "unwrap", "PooledRewardModel", "pool_hidden", "POOLINGS",
 ]

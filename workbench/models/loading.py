@@ -183,6 +183,25 @@ def position_ids_for(attention_mask: torch.Tensor) -> torch.Tensor:
     return (attention_mask.long().cumsum(-1) - 1).clamp_min(0)
 
 
+@contextlib.contextmanager
+def eval_mode(model):
+    """Run ``model`` in eval mode (no dropout) and give it back in the mode it was found in.
+
+    Scoring helpers use it so that scoring a model halfway through training (a
+    notebook, an ``evaluate_fn``) does not silently switch its dropout off for the
+    rest of the run::
+
+        with eval_mode(model), torch.no_grad():
+            scores = forward_scores(model, input_ids, attention_mask)
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was_training)
+
+
 def forward_scores(model, input_ids: torch.Tensor, attention_mask: torch.Tensor, **extra) -> torch.Tensor:
     """Rewards (N,) for (N, L) token ids; padding side does not matter (positions come from the mask)."""
     if _accepts_position_ids(model) and "position_ids" not in extra:
