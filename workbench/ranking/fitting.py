@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .losses import get_loss, is_listwise
+from workbench.losses import get_loss, is_listwise
 
 
 @dataclass

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .advantages import group_advantages
-from .listwise import FeatureLists, ListScorer, ranking_metrics, train_ranker
+from workbench.aggregation.advantages import group_advantages
+from .rankers import FeatureLists, ListScorer, ranking_metrics, train_ranker
 
 
 def groups_to_records(prompts, responses, labels, *, top_k=None) -> list[dict]:
