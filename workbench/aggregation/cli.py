@@ -54,26 +54,28 @@ def _parse_pairs(text: str | None, names: list[str], what: str) -> dict[str, flo
 
 
 def run_aggregate(args: argparse.Namespace) -> int:
-    from workbench.aggregation import Constraint, LagrangianCombiner, combine, group_advantages, trl_advantages
+    # The explorer's own computation (one place for how a method's settings become scores and advantages).
+    from workbench.aggregation import Constraint, RewardMatrix
+    from workbench.aggregation.explorer import method_advantages, method_scores
+    from workbench.errors import UserError
 
     groups, names, rewards = read_reward_records(args.data)
+    if args.multiplier <= 0:
+        raise UserError(f"--multiplier must be > 0, got {args.multiplier}")
+    matrix = RewardMatrix(rewards, names, group_ids=groups)
     weights = [_parse_pairs(args.weights, names, "weights").get(n, 1.0) for n in names]
-    priority = [names.index(n) for n in args.priority.split(",")] if args.priority else None
+    # Without --priority the file's reward order is the lexicographic order (not the weights, as in the explorer).
+    priority = [names.index(n) for n in args.priority.split(",")] if args.priority else list(range(len(names)))
     bounds = _parse_pairs(args.constraints, names, "constraints")
-    combiner = LagrangianCombiner(names.index(args.primary or names[0]),
-                                  [Constraint(names.index(n), b) for n, b in bounds.items()],
-                                  lambda_init=args.multiplier)
-    scores = combine(args.method, rewards, group_ids=groups, weights=weights, priority=priority,
-                     tolerances=None if priority is None else [args.tolerance] * len(priority),
-                     preference=weights, constrained=combiner)
-    if args.method == "normalize_then_sum":
-        advantages = trl_advantages(rewards, group_ids=groups, weights=weights, aggregation="normalize_then_sum")
-    else:
-        advantages = group_advantages(scores, groups, scale=args.scale)
+    scores = method_scores(matrix, args.method, weights=weights, priority=priority,
+                           primary=names.index(args.primary or names[0]),
+                           constraints=[Constraint(names.index(n), b) for n, b in bounds.items()],
+                           multiplier=args.multiplier, tolerance=args.tolerance)
+    advantages = method_advantages(matrix, args.method, scores, weights=weights, scale=args.scale)
     for group, score, advantage in zip(groups, scores, advantages):
         print(json.dumps({"group": json.loads(group), "score": None if np.isnan(score) else float(score),
                           "advantage": float(advantage)}))
-    print(f"{args.method}: {len(rewards)} samples, {len(set(groups))} groups, rewards {names}; "
+    print(f"{args.method}: {len(rewards)} samples, {matrix.num_groups} groups, rewards {names}; "
           f"{int(np.isnan(scores).sum())} unscorable", file=sys.stderr)
     return 0
 

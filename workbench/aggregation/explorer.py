@@ -23,11 +23,16 @@ from .matrix import RewardMatrix
 from .strategies import METHODS, combine
 
 
-def method_scores(matrix: RewardMatrix, method: str, *, weights, primary: int = 0,
+def method_scores(matrix: RewardMatrix, method: str, *, weights, priority=None, primary: int = 0,
                   constraints=(), multiplier: float = 1.0, tolerance: float = 0.0) -> np.ndarray:
-    """Scores ``(N,)`` of one method with the explorer's settings (see module doc)."""
+    """Scores ``(N,)`` of one method with the explorer's settings (see module doc).
+
+    ``priority`` (lexicographic order, reward indices, most important first)
+    defaults to the weights, heaviest first, as the explorer's sliders set it;
+    ``workbench aggregate`` passes its ``--priority``.
+    """
     weights = np.asarray(weights, dtype=float)
-    priority = list(np.argsort(-weights, kind="stable"))
+    priority = list(np.argsort(-weights, kind="stable")) if priority is None else [int(p) for p in priority]
     combiner = LagrangianCombiner(primary, list(constraints), lambda_init=max(multiplier, 1e-8))
     return combine(method, matrix.rewards, group_ids=matrix.group_ids, weights=weights,
                    priority=priority, tolerances=[tolerance] * len(priority),
