@@ -32,6 +32,7 @@ def test_score_names_the_bad_record(tmp_path):
 
 
 @pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap (bwrap) is not installed")
+@pytest.mark.slow  # the sandbox's attack gallery
 def test_check_reports_isolation_and_contains_the_gallery(capsys):
     assert main(["rewards-check", "--timeout", "0.5"]) == 0
     out = capsys.readouterr().out
