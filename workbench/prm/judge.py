@@ -23,7 +23,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
-from workbench.prm.annotate import StepAnnotation, labels_from_first_error
+from workbench.prm.labelers import StepAnnotation, labels_from_first_error
 from workbench.prm.records import StepRecord
 
 JUDGE_TEMPLATE = """The following is a math problem and a solution split into numbered steps.
