@@ -68,7 +68,7 @@ def run_verify(args) -> int:
 
 
 def run_annotate(args) -> int:
-    from workbench.prm.annotate import VerifierAnnotator
+    from workbench.prm.labelers import VerifierAnnotator
     from workbench.prm.judge import JudgeAnnotator, OpenAIJudge
 
     data = read_records(args.data)
