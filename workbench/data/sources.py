@@ -8,18 +8,17 @@ copy if present, else the bundled one, and says which, so a notebook can print a
 note when it falls back::
 
     data = GSM8K_SOLUTIONS.resolve()          # or resolve(shared_relpath, bundled_relpath)
-    print("data:", data.note)                 # "bundled sample: .../data/... (../shared/data ... is absent)"
+    print("data:", data.note)                 # "bundled sample: .../data/... (fallback: ../shared/data is absent)"
     groups = load_gsm8k_solution_groups(data.path)
 
-==================  =====================================  ==================================  =========================
-data set            shared (``../shared/data/``)           bundled (``data/``)                 loader
-==================  =====================================  ==================================  =========================
-GSM8K train / test  ``gsm8k/{train,test}.jsonl``            ``gsm8k_prm/train.jsonl`` (300)     :func:`load_gsm8k`
-GSM8K solutions     ``gsm8k/example_model_solutions.jsonl`` ``gsm8k_solutions_sample.jsonl``    :func:`load_gsm8k` /
-                                                                                                :func:`load_gsm8k_solution_groups`
-hh-rlhf harmless    ``hh-rlhf-harmless/test.jsonl.gz``      ``hh_rlhf_harmless_sample.jsonl.gz`` :func:`load_hh_harmless`
-Prometheus ranking  ``prometheus-multi-response/``          ``prometheus_ranking_sample.jsonl`` :func:`load_ranking_tasks`
-==================  =====================================  ==================================  =========================
+* GSM8K train / test (:func:`load_gsm8k`): shared ``gsm8k/{train,test}.jsonl``;
+  bundled ``gsm8k_prm/train.jsonl`` (300 train questions; no test).
+* GSM8K model solutions (:func:`load_gsm8k`, :func:`load_gsm8k_solution_groups`): shared
+  ``gsm8k/example_model_solutions.jsonl``; bundled ``gsm8k_solutions_sample.jsonl`` (160).
+* hh-rlhf harmless pairs (:func:`load_hh_harmless`): shared ``hh-rlhf-harmless/test.jsonl.gz``;
+  bundled ``hh_rlhf_harmless_sample.jsonl.gz`` (300).
+* Prometheus 4-response rated sets as ranking tasks (:func:`load_ranking_tasks`): shared
+  ``prometheus-multi-response/``; bundled ``prometheus_ranking_sample.jsonl`` (40).
 
 The bundled hh-rlhf and Prometheus samples are stored already converted (split
 pairs; ranking tasks), so their loaders read the two homes differently. What is
