@@ -14,30 +14,29 @@ import numpy as np
 
 
 def read_reward_records(path: str) -> tuple[list, list[str], np.ndarray]:
-    """``(groups, reward names, rewards (N, F))`` from the JSONL above; ValueError names line and field."""
+    """``(groups, reward names, rewards (N, F))`` from the JSONL above; UserError names line and field."""
+    from workbench.data.jsonl import iter_jsonl
+    from workbench.errors import UserError
+
     groups, rows, names = [], [], None
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            record = json.loads(line)
-            for field in ("group", "rewards"):
-                if not isinstance(record, dict) or field not in record:
-                    raise ValueError(f"{path}: line {number} has no field {field!r}")
-            if not isinstance(record["rewards"], dict):
-                raise ValueError(f"{path}: line {number}, field 'rewards' must be an object of name: number")
-            names = names or list(record["rewards"])
-            if sorted(record["rewards"]) != sorted(names):
-                raise ValueError(f"{path}: line {number}, field 'rewards' has {sorted(record['rewards'])}, "
-                                 f"expected {sorted(names)}")
-            for name in names:
-                value = record["rewards"][name]
-                if value is not None and not isinstance(value, (int, float)):
-                    raise ValueError(f"{path}: line {number}, field 'rewards.{name}' is not a number: {value!r}")
-            groups.append(json.dumps(record["group"]))
-            rows.append([np.nan if record["rewards"][n] is None else float(record["rewards"][n]) for n in names])
+    for number, record in iter_jsonl(path):
+        for field in ("group", "rewards"):
+            if field not in record:
+                raise UserError(f"{path}: line {number} has no field {field!r}")
+        if not isinstance(record["rewards"], dict):
+            raise UserError(f"{path}: line {number}, field 'rewards' must be an object of name: number")
+        names = names or list(record["rewards"])
+        if sorted(record["rewards"]) != sorted(names):
+            raise UserError(f"{path}: line {number}, field 'rewards' has {sorted(record['rewards'])}, "
+                            f"expected {sorted(names)}")
+        for name in names:
+            value = record["rewards"][name]
+            if value is not None and not isinstance(value, (int, float)):
+                raise UserError(f"{path}: line {number}, field 'rewards.{name}' is not a number: {value!r}")
+        groups.append(json.dumps(record["group"]))
+        rows.append([np.nan if record["rewards"][n] is None else float(record["rewards"][n]) for n in names])
     if not rows:
-        raise ValueError(f"{path}: no records")
+        raise UserError(f"{path}: no records")
     return groups, names, np.array(rows, dtype=np.float64)
 
 

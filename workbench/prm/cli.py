@@ -18,15 +18,10 @@ from workbench.prm.records import StepRecord, from_gsm8k, from_trl, split_steps,
 
 
 def read_records(path: str) -> list[StepRecord] | list[dict]:
-    """Step-labelled rows as StepRecords, or GSM8K rows as dicts (ValueError names the bad row)."""
-    rows = []
-    with open(path, encoding="utf-8") as handle:
-        for index, line in enumerate(handle):
-            if line.strip():
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as error:
-                    raise ValueError(f"{path}: record {index} is not JSON: {error}") from None
+    """Step-labelled rows as StepRecords, or GSM8K rows as dicts (errors name the bad record)."""
+    from workbench.data.jsonl import read_jsonl
+
+    rows = read_jsonl(path, item="record")  # "record i" is how from_trl names a row too
     if rows and "question" in rows[0] and "answer" in rows[0]:
         return rows
     return [from_trl(row, index) for index, row in enumerate(rows)]

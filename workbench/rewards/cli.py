@@ -33,14 +33,13 @@ def _reward(name: str, timeout: float):
 
 def run_score(args: argparse.Namespace) -> int:
     """Score a JSONL file (``completion`` plus the reward's column per line); one JSON reward per line out."""
+    from workbench.data.jsonl import iter_jsonl
+
     records = []
-    with open(args.data, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
-                record = json.loads(line)
-                if not isinstance(record, dict) or "completion" not in record:
-                    raise ValueError(f"{args.data}: line {number} has no field 'completion'")
-                records.append(record)
+    for number, record in iter_jsonl(args.data, item="record"):
+        if "completion" not in record:
+            raise ValueError(f"{args.data}: line {number} has no field 'completion'")
+        records.append(record)
     column = {"format": None, "correctness": "ground_truth", "code": "test_cases"}[args.reward]
     columns = {}
     if column is not None:
