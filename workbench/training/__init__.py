@@ -21,7 +21,7 @@ compute_loss=None, collate_fn=None, evaluate_fn=None, evaluate_before=False) -> 
   ``--cpu --num_processes N`` needs ``mpirun`` for N > 1).
 * A non-finite loss stops the run with ``FloatingPointError`` naming the step.
 * What is trained is pluggable. ``compute_loss(model, batch) -> (loss, metrics)``
-  (a scalar tensor and a dict of floats) and ``collate_fn(items) -> batch`` are the
+  (a scalar tensor and a dict of metrics) and ``collate_fn(items) -> batch`` are the
   whole interface: a PRM passes its token-level model, a step-label collator and
   its objective; a two-head ODIN model passes its model and an objective that adds
   its orthogonality/length terms. Nothing else in the loop changes. The defaults come

@@ -136,7 +136,7 @@ def run_score(args) -> int:
     model, tokenizer, records = _load(args)
     scores = score_records(model, tokenizer, records, max_length=args.max_length, batch_size=args.batch_size)
     if not args.raw:  # length calibration / centering saved beside the checkpoint (workbench.analysis)
-        from workbench.analysis.centering import adjust_scored_records
+        from workbench.models.posthoc import apply_posthoc as adjust_scored_records
 
         scores = adjust_scored_records(args.model, records, scores, tokenizer=tokenizer)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
