@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from workbench import losses
+from workbench.models.loading import eval_mode
 
 
 class FeatureLists(torch.utils.data.Dataset):
@@ -73,9 +74,9 @@ class ListScorer(nn.Module):
 
     @torch.no_grad()
     def score(self, features) -> np.ndarray:
-        """Scores as numpy, same leading shape as ``features``."""
-        self.eval()
-        return self(torch.as_tensor(np.asarray(features), dtype=torch.float32)).numpy()
+        """Scores as numpy, same leading shape as ``features`` (the module's train/eval mode is kept)."""
+        with eval_mode(self):
+            return self(torch.as_tensor(np.asarray(features), dtype=torch.float32)).numpy()
 
 
 def feature_listwise_objective(loss: str = "plackett_luce", **loss_kwargs):
@@ -86,7 +87,7 @@ def feature_listwise_objective(loss: str = "plackett_luce", **loss_kwargs):
     if not losses.is_listwise(loss):
         raise ValueError(f"{loss!r} is not a listwise loss; choose one of {sorted(losses.LISTWISE)}")
     function = losses.get_loss(loss, **loss_kwargs)
-    takes_top_k = losses.LOSSES[loss] is losses.plackett_luce
+    takes_top_k = losses.loss_info(loss).takes_top_k  # a per-list top_k column (partial rankings)
 
     def compute_loss(model, batch):
         scores = model(batch["features"])
