@@ -12,6 +12,8 @@ import sys
 
 import numpy as np
 
+from workbench.errors import UserError, mistakes_in
+
 
 def read_reward_records(path: str) -> tuple[list, list[str], np.ndarray]:
     """``(groups, reward names, rewards (N, F))`` from the JSONL above; ValueError names line and field."""
@@ -48,19 +50,26 @@ def _parse_pairs(text: str | None, names: list[str], what: str) -> dict[str, flo
     for item in text.split(","):
         name, _, value = item.partition("=")
         if name not in names or not value:
-            raise ValueError(f"--{what}: expected name=value with a name in {names}, got {item!r}")
+            raise UserError(f"--{what}: expected name=value with a name in {names}, got {item!r}")
         out[name] = float(value)
     return out
+
+
+def _index(name: str, names: list[str], what: str) -> int:
+    if name not in names:
+        raise UserError(f"--{what}: {name!r} is not a reward in the file; rewards: {names}")
+    return names.index(name)
 
 
 def run_aggregate(args: argparse.Namespace) -> int:
     from workbench.aggregation import Constraint, LagrangianCombiner, combine, group_advantages, trl_advantages
 
-    groups, names, rewards = read_reward_records(args.data)
+    with mistakes_in(args.data):
+        groups, names, rewards = read_reward_records(args.data)
     weights = [_parse_pairs(args.weights, names, "weights").get(n, 1.0) for n in names]
-    priority = [names.index(n) for n in args.priority.split(",")] if args.priority else None
+    priority = [_index(n, names, "priority") for n in args.priority.split(",")] if args.priority else None
     bounds = _parse_pairs(args.constraints, names, "constraints")
-    combiner = LagrangianCombiner(names.index(args.primary or names[0]),
+    combiner = LagrangianCombiner(_index(args.primary or names[0], names, "primary"),
                                   [Constraint(names.index(n), b) for n, b in bounds.items()],
                                   lambda_init=args.multiplier)
     scores = combine(args.method, rewards, group_ids=groups, weights=weights, priority=priority,
