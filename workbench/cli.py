@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 
 # Modules that define `register(subparsers)`; each adds its own subcommands.
@@ -38,7 +39,8 @@ def _one_line(error: BaseException) -> str:
     """The message on one line; an OSError as ``<file>: <what the OS said>``."""
     if isinstance(error, OSError) and error.filename is not None and error.strerror:
         return f"{error.filename}: {error.strerror.lower()}"
-    return "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    text = re.sub(r":\s*\n\s*", ": ", str(error).strip())  # "2 bad records:\n  row 1 ...\n  row 4 ..."
+    return re.sub(r"\s*\n\s*", "; ", text)                # -> "2 bad records: row 1 ...; row 4 ..."
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -113,6 +113,8 @@ def train(config: TrainConfig, train_data, eval_data=None, *, model=None, tokeni
     dict`` to :func:`workbench.training.evaluate` on ``eval_data``. ``model``/``tokenizer``
     default to ``load_reward_model(config.model, pooling=config.pooling)``.
     """
+    if config.resume_from and not (Path(config.resume_from) / STATE_FILE).is_file():  # before loading anything
+        raise UserError(f"resume_from={config.resume_from}: no {STATE_FILE} (not a checkpoint written by train)")
     accelerator = make_accelerator(config)
     set_seed(config.seed)
     model, tokenizer = _prepare_model(config, model, tokenizer)
@@ -250,9 +252,7 @@ def _resume(config, accelerator, result) -> tuple[int, int, int]:
     """(step, epoch, batches to skip in that epoch) from ``config.resume_from``, or zeros."""
     if not config.resume_from:
         return 0, 0, 0
-    folder = Path(config.resume_from)
-    if not (folder / STATE_FILE).is_file():
-        raise UserError(f"resume_from={folder}: no {STATE_FILE} (not a checkpoint written by train)")
+    folder = Path(config.resume_from)  # holds a STATE_FILE: train() checked before loading the model
     accelerator.load_state(str(folder))
     state = json.loads((folder / STATE_FILE).read_text())
     result.history = list(state["history"])
