@@ -1,4 +1,5 @@
-"""`workbench train/score/eval`, YAML configs, and a 2-process `accelerate launch` run."""
+"""`workbench train/train-odin/score/eval` and prm-train's training flags, YAML configs, and a
+2-process `accelerate launch` run."""
 import json
 import os
 import shutil

@@ -58,7 +58,8 @@ class TrainConfig:
         "help": "pairs (or lists) per micro-step, all processes together (each of N processes gets 1/N); "
                 "an optimiser step sees batch_size * grad_accum"})
     grad_accum: int = field(default=1, metadata={"help": "micro-steps (batches) per optimiser step"})
-    epochs: float = field(default=1.0, metadata={"help": "passes over the data; fractions allowed; max_steps wins if set"})
+    epochs: float = field(default=1.0, metadata={
+        "help": "passes over the data; fractions allowed; max_steps wins if set"})
     max_steps: int | None = field(default=None, metadata={"help": "optimiser steps; None: from epochs"})
     learning_rate: float = field(default=5e-5, metadata={
         "help": "the usual fine-tuning rate for small encoders; use ~1e-5 for >1B decoders"})
