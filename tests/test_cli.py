@@ -64,6 +64,7 @@ def test_training_commands(place, capsys):
     _mistake(capsys, ["train", "--data", pairs, "--model", tiny, "--lora", '{"rank": 4}'], "lora", "'rank'")
     _mistake(capsys, ["train", "--data", pairs, "--model", tiny, "--eval-fraction", "2"], "--eval-fraction")
     _mistake(capsys, ["train", "--data", pairs, "--model", tiny, "--resume-from", str(place)], "trainer_state")
+    _mistake(capsys, ["train", "--data", pairs, "--model", tiny, "--loss", "plackett_luce"], "loss", "listwise loss")
     _mistake(capsys, ["train-odin", "--data", pairs, "--model", tiny, "--lora-r", "4"], "LoRA")
     _mistake(capsys, ["prm-train", "--data", str(place / "steps.jsonl"), "--model", tiny],
              "steps.jsonl", "record 0", "'labels'")

@@ -19,7 +19,7 @@ class UserError(ValueError):
 
 @contextmanager
 def mistakes_in(source):
-    """A ValueError inside the block is a mistake in the user's ``source`` (a file, a dataset id).
+    """A ValueError inside the block is a mistake in the user's ``source`` (a file, a dataset id, a setting).
 
     It is raised again as a :class:`UserError` whose message names ``source``. Wrap only
     the reading and validating of what the user passed, where every ValueError means a

@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from workbench.data import EncodedRecords, LengthGroupedBatchSampler, TruncationReport, collator_for, encode_records
 from workbench.data.records import load_records
-from workbench.errors import UserError
+from workbench.errors import UserError, mistakes_in
 from workbench.models import load_reward_model, save_reward_model
 from workbench.training.config import TrainConfig
 from workbench.training.evaluate import evaluate
@@ -127,8 +127,9 @@ def train(config: TrainConfig, train_data, eval_data=None, *, model=None, tokeni
     elif collate_fn is None:
         collate_fn = collator_for(train_data.kind, tokenizer.pad_token_id)
         if compute_loss is None:
-            compute_loss = objective_for(train_data.kind, config.loss, loss_kwargs=config.loss_kwargs,
-                                         center_weight=config.center_weight)
+            with mistakes_in("loss"):  # objectives refuse a loss that does not fit the records' kind
+                compute_loss = objective_for(train_data.kind, config.loss, loss_kwargs=config.loss_kwargs,
+                                             center_weight=config.center_weight)
     if compute_loss is None:
         raise ValueError("a custom collate_fn needs a compute_loss(model, batch) -> (loss, metrics)")
     if evaluate_fn is None and eval_data is not None:
