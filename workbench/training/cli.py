@@ -96,6 +96,7 @@ def _loss_args(items: list[str]) -> dict:
 
 
 def _merged(base, extra: dict) -> dict:
+    """A short form (--loss-arg, --lora-r) adds to the YAML / JSON value instead of replacing it."""
     return {**base, **extra} if isinstance(base, dict) else extra
 
 
