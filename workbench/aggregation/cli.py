@@ -12,11 +12,12 @@ import sys
 
 import numpy as np
 
+from workbench.errors import UserError, mistakes_in
+
 
 def read_reward_records(path: str) -> tuple[list, list[str], np.ndarray]:
     """``(groups, reward names, rewards (N, F))`` from the JSONL above; UserError names line and field."""
     from workbench.data.jsonl import iter_jsonl
-    from workbench.errors import UserError
 
     groups, rows, names = [], [], None
     for number, record in iter_jsonl(path):
@@ -47,27 +48,34 @@ def _parse_pairs(text: str | None, names: list[str], what: str) -> dict[str, flo
     for item in text.split(","):
         name, _, value = item.partition("=")
         if name not in names or not value:
-            raise ValueError(f"--{what}: expected name=value with a name in {names}, got {item!r}")
+            raise UserError(f"--{what}: expected name=value with a name in {names}, got {item!r}")
         out[name] = float(value)
     return out
+
+
+def _index(name: str, names: list[str], what: str) -> int:
+    if name not in names:
+        raise UserError(f"--{what}: {name!r} is not a reward in the file; rewards: {names}")
+    return names.index(name)
 
 
 def run_aggregate(args: argparse.Namespace) -> int:
     # The explorer's own computation (one place for how a method's settings become scores and advantages).
     from workbench.aggregation import Constraint, RewardMatrix
     from workbench.aggregation.explorer import method_advantages, method_scores
-    from workbench.errors import UserError
 
-    groups, names, rewards = read_reward_records(args.data)
+    with mistakes_in(args.data):
+        groups, names, rewards = read_reward_records(args.data)
     if args.multiplier <= 0:
         raise UserError(f"--multiplier must be > 0, got {args.multiplier}")
     matrix = RewardMatrix(rewards, names, group_ids=groups)
     weights = [_parse_pairs(args.weights, names, "weights").get(n, 1.0) for n in names]
     # Without --priority the file's reward order is the lexicographic order (not the weights, as in the explorer).
-    priority = [names.index(n) for n in args.priority.split(",")] if args.priority else list(range(len(names)))
+    priority = [_index(n, names, "priority") for n in args.priority.split(",")] if args.priority \
+        else list(range(len(names)))
     bounds = _parse_pairs(args.constraints, names, "constraints")
     scores = method_scores(matrix, args.method, weights=weights, priority=priority,
-                           primary=names.index(args.primary or names[0]),
+                           primary=_index(args.primary or names[0], names, "primary"),
                            constraints=[Constraint(names.index(n), b) for n, b in bounds.items()],
                            multiplier=args.multiplier, tolerance=args.tolerance)
     advantages = method_advantages(matrix, args.method, scores, weights=weights, scale=args.scale)

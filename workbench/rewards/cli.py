@@ -5,6 +5,8 @@ import argparse
 import json
 import sys
 
+from workbench.errors import UserError
+
 
 def run_check(args: argparse.Namespace) -> int:
     """Report the sandbox's isolation here and run the hostile gallery through it; 1 if any attack scores."""
@@ -38,14 +40,14 @@ def run_score(args: argparse.Namespace) -> int:
     records = []
     for number, record in iter_jsonl(args.data, item="record"):
         if "completion" not in record:
-            raise ValueError(f"{args.data}: line {number} has no field 'completion'")
+            raise UserError(f"{args.data}: line {number} has no field 'completion'")
         records.append(record)
     column = {"format": None, "correctness": "ground_truth", "code": "test_cases"}[args.reward]
     columns = {}
     if column is not None:
         missing = [i for i, r in enumerate(records) if column not in r]
         if missing:
-            raise ValueError(f"{args.data}: record {missing[0]} has no field {column!r}")
+            raise UserError(f"{args.data}: record {missing[0]} has no field {column!r}")
         columns[column] = [r[column] for r in records]
     rewards = _reward(args.reward, args.timeout)([r["completion"] for r in records], **columns)
     for reward in rewards:
