@@ -41,11 +41,11 @@ from workbench.evaluation.doctor import DoctorReport, Tolerances, diagnose, text
 from workbench.evaluation.formats import EvalExample, EvalSet, load_eval_set
 from workbench.evaluation.report import EvalReport, SubsetScore, compare_scores, evaluate_scores
 from workbench.evaluation.rules import best_of_n_outcome, pair_outcomes, section_scores
-from workbench.evaluation.scoring import ScoredSet, score_set
+from workbench.evaluation.scoring import ScoredSet, flatten_responses, regroup_scores, score_set
 from workbench.evaluation.uncertainty import Interval, ScoreTally, bootstrap_interval, holm, paired_difference
 
 __all__ = [
-    "EvalExample", "EvalSet", "load_eval_set", "score_set", "ScoredSet", "evaluate_scores", "compare_scores",
+    "EvalExample", "EvalSet", "load_eval_set", "score_set", "ScoredSet", "flatten_responses", "regroup_scores", "evaluate_scores", "compare_scores",
     "EvalReport", "SubsetScore", "pair_outcomes", "best_of_n_outcome", "section_scores", "BASELINES",
     "baseline_scores", "Interval", "ScoreTally", "bootstrap_interval", "paired_difference", "holm",
     "CalibrationReport", "calibration_report", "calibration_pairs", "expected_calibration_error",

@@ -104,3 +104,19 @@ def score_set(model, tokenizer, eval_set: EvalSet, *, max_length: int = 512, bat
         out.append(scores[position:position + len(group)])
         position += len(group)
     return ScoredSet(out, report.n_truncated, len(flat))
+
+
+def flatten_responses(eval_set: EvalSet) -> tuple[list, list]:
+    """``(prompts, responses)``, one entry per response of every example (S,): for scorers that are
+    not transformers models (frozen features + a head, a judge); :func:`regroup_scores` undoes it."""
+    prompts = [ex.prompt for ex in eval_set.examples for _ in ex.responses]
+    return prompts, [r for ex in eval_set.examples for r in ex.responses]
+
+
+def regroup_scores(eval_set: EvalSet, flat) -> list[np.ndarray]:
+    """Flat scores (S,) in :func:`flatten_responses` order -> scores (K_n,) per example."""
+    flat = np.asarray(flat, dtype=float)
+    sizes = [len(ex.responses) for ex in eval_set.examples]
+    if len(flat) != sum(sizes):
+        raise ValueError(f"{len(flat)} scores for {sum(sizes)} responses")
+    return np.split(flat, np.cumsum(sizes)[:-1])
