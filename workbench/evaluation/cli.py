@@ -26,7 +26,7 @@ def _load_model(name: str, dtype: str = "float32"):
     from workbench.models import load_reward_model
 
     if name.startswith((".", "/", "~")) and not Path(name).expanduser().exists():
-        raise UserError(f"no checkpoint at {name}")
+        raise UserError(f"--model: no checkpoint at {name}")
     try:
         return load_reward_model(name, dtype=dtype)
     except OSError as error:  # neither a local folder nor a model id transformers can find

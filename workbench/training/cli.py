@@ -264,7 +264,10 @@ def run_eval(args) -> int:
 
 
 def register(subparsers) -> None:
-    """Add ``train``, ``train-odin``, ``score`` and ``eval`` to the ``workbench`` command."""
+    """Add ``train``, ``train-odin`` and ``score`` to the ``workbench`` command.
+
+    ``workbench eval`` lives in :mod:`workbench.evaluation.cli` (a superset of
+    :func:`run_eval`'s keys, with intervals and null baselines)."""
     train = subparsers.add_parser("train", help="train a reward model (pairwise or listwise records)")
     add_train_arguments(train)
     train.set_defaults(func=run_train)
@@ -273,8 +276,7 @@ def register(subparsers) -> None:
     odin.add_argument("--length-penalty", type=float, default=1.0, help="λ_L: weight of |ρ(r_Q, L)| - ρ(r_L, L)")
     odin.add_argument("--orthogonality", type=float, default=1.0, help="λ_O: weight of |w_Q · w_L|")
     odin.set_defaults(func=run_train_odin)
-    for name, func, help_text in (("score", run_score, "write each record's rewards as JSON lines"),
-                                  ("eval", run_eval, "held-out accuracy / Kendall tau / NDCG of a reward model")):
+    for name, func, help_text in (("score", run_score, "write each record's rewards as JSON lines"),):
         p = subparsers.add_parser(name, help=help_text)
         p.add_argument("--model", required=True, help="checkpoint folder or HF id")
         p.add_argument("--data", required=True, help="records (pairwise or listwise), any supported format")
