@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from workbench.data import encode_records, load_records, write_jsonl
+from workbench.data import encode_records, load_records, read_jsonl, write_jsonl
 from workbench.errors import UserError
 from workbench.evaluation.calibration import load_temperature
 from workbench.evaluation.cli import register
@@ -83,6 +83,26 @@ def test_fit_temperature_saves_it_beside_the_checkpoint(checkpoints, word_data, 
     assert out["temperature"]["calibration"]["log_loss"] <= out["calibration"]["log_loss"] + 1e-9
     assert run(["eval", "--model", str(folder), "--data", str(word_data / "pairs.jsonl"), "--resamples", "20"]) == 0
     assert "calibration_with_temperature" in json.loads(capsys.readouterr().out)
+
+
+def test_workbench_score_applies_the_saved_temperature(checkpoints, word_data, tmp_path):
+    """`workbench score` divides by the T that `eval --fit-temperature` saved; `--raw` does not."""
+    import shutil
+
+    from workbench.cli import main
+    from workbench.models.posthoc import RewardTemperature
+
+    folder = shutil.copytree(checkpoints["healthy"], tmp_path / "rm")
+    pairs = str(word_data / "pairs.jsonl")
+    assert main(["score", "--model", str(folder), "--data", pairs, "--output", str(tmp_path / "raw.jsonl")]) == 0
+    RewardTemperature(4.0, n_pairs=24).save(folder)
+    assert main(["score", "--model", str(folder), "--data", pairs, "--output", str(tmp_path / "t.jsonl")]) == 0
+    assert main(["score", "--model", str(folder), "--data", pairs, "--raw", "--output", str(tmp_path / "r.jsonl")]) == 0
+    raw, scaled, skipped = (read_jsonl(tmp_path / name) for name in ("raw.jsonl", "t.jsonl", "r.jsonl"))
+    for before, after, kept in zip(raw, scaled, skipped):
+        assert after["chosen_score"] == pytest.approx(before["chosen_score"] / 4.0, abs=1e-6)
+        assert after["rejected_score"] == pytest.approx(before["rejected_score"] / 4.0, abs=1e-6)
+        assert kept["chosen_score"] == pytest.approx(before["chosen_score"], abs=1e-6)
 
 
 def test_user_mistakes_are_one_line_exit_2(checkpoints, word_data, capsys):

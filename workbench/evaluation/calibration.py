@@ -21,23 +21,25 @@ ranking and every accuracy, and only moves the probabilities.
 
 Fitting (:func:`fit_temperature`) is kept apart from the saved artefact
 (:class:`RewardTemperature`: ``temperature.json`` beside a checkpoint, ``save`` /
-:func:`load_temperature` / ``apply``), as with the centering of
-:mod:`workbench.analysis.centering`, so the artefact can live with the other post-hoc
-corrections.
+:func:`load_temperature` / ``apply``), which lives in :mod:`workbench.models.posthoc` with the length calibration and the
+centering, so ``workbench score`` applies all three.
 """
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize_scalar
 from scipy.special import expit, log_expit
 
-TEMPERATURE_FILE = "temperature.json"
+from workbench.models.posthoc import (  # the artefact lives with the other post-hoc corrections
+    TEMPERATURE_FILE,
+    RewardTemperature,
+    apply_temperature_to_rows,
+    load_temperature,
+)
+
 LOG_T_BOUNDS = (-6.0, 6.0)  # T in [0.0025, 403]: far beyond any useful temperature either way
 
 
@@ -92,65 +94,6 @@ def calibration_report(chosen, rejected, *, temperature: float = 1.0, n_bins: in
                              n_pairs=len(p), temperature=float(temperature), bins=bins)
 
 
-@dataclass
-class RewardTemperature:
-    """A fitted temperature: :meth:`apply` maps a reward ``r`` to ``r / T``."""
-
-    temperature: float
-    n_pairs: int = 0  # pairs it was fitted on (0: set by hand)
-
-    def __post_init__(self):
-        if not (np.isfinite(self.temperature) and self.temperature > 0):
-            raise ValueError(f"temperature must be a positive finite number, got {self.temperature}")
-
-    def apply(self, rewards: Sequence[float]) -> np.ndarray:
-        """Rewards divided by T, shape kept."""
-        return np.asarray(rewards, dtype=float) / self.temperature
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> RewardTemperature:
-        unknown = set(data) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise ValueError(f"unknown RewardTemperature fields: {sorted(unknown)}")
-        return cls(**data)
-
-    def save(self, checkpoint_dir: str | Path) -> Path:
-        """Write ``temperature.json`` into ``checkpoint_dir``; returns its path."""
-        path = Path(checkpoint_dir) / TEMPERATURE_FILE
-        path.write_text(json.dumps(self.to_dict(), indent=1))
-        return path
-
-
-def load_temperature(checkpoint_dir: str | Path) -> RewardTemperature | None:
-    """The temperature saved beside a checkpoint, or None when there is none."""
-    path = Path(checkpoint_dir) / TEMPERATURE_FILE
-    if not path.is_file():
-        return None
-    try:
-        return RewardTemperature.from_dict(json.loads(path.read_text()))
-    except (json.JSONDecodeError, TypeError, ValueError) as error:
-        raise ValueError(f"{path}: not a saved temperature ({error})") from None
-
-
-def apply_temperature_to_rows(checkpoint_dir: str | Path, rows: list[dict]) -> list[dict]:
-    """``workbench score`` rows (``chosen_score``/``rejected_score`` or ``scores``) divided by the
-    temperature saved beside the checkpoint; the rows themselves when there is none."""
-    saved = load_temperature(checkpoint_dir)
-    if saved is None:
-        return rows
-    out = []
-    for row in rows:
-        if "scores" in row:
-            out.append({**row, "scores": saved.apply(row["scores"]).tolist()})
-        else:
-            out.append({**row, **{k: float(saved.apply([row[k]])[0]) for k in ("chosen_score", "rejected_score")
-                                  if k in row}})
-    return out
-
-
 def fit_temperature(chosen, rejected) -> RewardTemperature:
     """``T*`` minimising the log loss of ``sigma((chosen - rejected) / T)`` on held-out pairs (N,).
 
@@ -175,3 +118,10 @@ def calibration_pairs(eval_set, scores) -> tuple[np.ndarray, np.ndarray]:
                 chosen.append(s[c])
                 rejected.append(s[r])
     return np.array(chosen), np.array(rejected)
+
+__all__ = [
+    "pair_probabilities", "expected_calibration_error", "CalibrationReport", "calibration_report",
+    "fit_temperature", "calibration_pairs",
+    # the artefact, re-exported from workbench.models.posthoc
+    "RewardTemperature", "load_temperature", "apply_temperature_to_rows", "TEMPERATURE_FILE",
+]

@@ -238,7 +238,7 @@ def run_score(args) -> int:
 
     model, tokenizer, records = _load(args)
     scores = score_records(model, tokenizer, records, max_length=args.max_length, batch_size=args.batch_size)
-    if not args.raw:  # length calibration / centering saved beside the checkpoint (workbench.analysis)
+    if not args.raw:  # length calibration, centering, temperature saved beside the checkpoint
         from workbench.models.posthoc import apply_posthoc as adjust_scored_records
 
         scores = adjust_scored_records(args.model, records, scores, tokenizer=tokenizer)
@@ -284,5 +284,5 @@ def register(subparsers) -> None:
         p.add_argument("--batch-size", type=int, default=64)
         if name == "score":
             p.add_argument("--output", help="JSONL file (default: stdout)")
-            p.add_argument("--raw", action="store_true", help="ignore a saved length calibration / centering")
+            p.add_argument("--raw", action="store_true", help="ignore the length calibration, centering and temperature saved beside --model")
         p.set_defaults(func=func)
