@@ -105,6 +105,31 @@ def test_workbench_score_applies_the_saved_temperature(checkpoints, word_data, t
         assert kept["chosen_score"] == pytest.approx(before["chosen_score"], abs=1e-6)
 
 
+def test_eval_and_score_agree_on_a_corrected_checkpoint(checkpoints, word_data, tmp_path, capsys):
+    """With a length calibration and a centering saved, `eval` scores what `score` writes (both
+    apply them, and both say so); `--raw` on both gives the raw scores."""
+    import shutil
+
+    from workbench.cli import main
+    from workbench.models.posthoc import LengthCalibration, RewardCentering
+
+    folder = shutil.copytree(checkpoints["healthy"], tmp_path / "rm")
+    pairs = str(word_data / "pairs.jsonl")
+    LengthCalibration("linear", log_length=False, unit="chars", slope=0.5).save(folder)  # longer loses 0.5 per char
+    RewardCentering("global", mean=1.0, scale=2.0).save(folder)
+    for raw in ((), ("--raw",)):
+        assert main(["score", "--model", str(folder), "--data", pairs, *raw, "--output", str(tmp_path / "s.jsonl")]) == 0
+        said = capsys.readouterr().err
+        assert ("length_calibration.json, reward_centering.json" in said) == (not raw)
+        rows = read_jsonl(tmp_path / "s.jsonl")
+        assert run(["eval", "--model", str(folder), "--data", pairs, "--resamples", "20", *raw]) == 0
+        out = json.loads(capsys.readouterr().out)
+        assert out["corrections"] == ([] if raw else ["length_calibration.json", "reward_centering.json"])
+        margins = [r["chosen_score"] - r["rejected_score"] for r in rows]
+        assert out["mean_margin"] == pytest.approx(sum(margins) / len(margins), abs=1e-5)
+        assert out["accuracy"] == pytest.approx(sum(m > 0 for m in margins) / len(margins))
+
+
 def test_user_mistakes_are_one_line_exit_2(checkpoints, word_data, capsys):
     pairs = str(word_data / "pairs.jsonl")
     cases = [(["eval", "--data", pairs], "either --model"),

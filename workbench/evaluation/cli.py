@@ -66,11 +66,24 @@ def _calibration(eval_set, scores, model_dir: str | None) -> dict:
 
 
 def _score(args, name: str, eval_set):
+    """Scores of ``eval_set`` by checkpoint ``name``, with the length calibration and centering saved
+    beside it applied as ``workbench score`` applies them (unless ``--raw``). The temperature is
+    left out of the scores (it keeps every accuracy) and reported as ``calibration_with_temperature``.
+    Returns ``(scored, names of the corrections applied)``."""
+    from dataclasses import replace
+
     from workbench.evaluation.scoring import score_set
+    from workbench.models.posthoc import load_posthoc
 
     model, tokenizer = _load_model(name, args.dtype)
-    return score_set(model, tokenizer, eval_set, max_length=args.max_length, batch_size=args.batch_size,
-                     progress=args.progress)
+    scored = score_set(model, tokenizer, eval_set, max_length=args.max_length, batch_size=args.batch_size,
+                       progress=args.progress)
+    corrections = replace(load_posthoc(None if args.raw else name), temperature=None)
+    if not corrections.names:
+        return scored, []
+    corrected = [corrections.apply(ex.prompt, ex.responses, s, tokenizer=tokenizer)
+                 for ex, s in zip(eval_set.examples, scored.scores)]
+    return replace(scored, scores=corrected), corrections.names
 
 
 def _report_options(args) -> dict:
@@ -93,10 +106,10 @@ def run_eval(args) -> int:
     options = _report_options(args)
     if args.compare:
         return _run_compare(args, eval_set, options)
-    scored = _score(args, args.model, eval_set)
+    scored, corrections = _score(args, args.model, eval_set)
     report = evaluate_scores(eval_set, scored.scores, **options)
     result = {**_legacy_metrics(eval_set, scored.scores), "truncated": scored.truncated, **report.to_dict(),
-              **_calibration(eval_set, scored.scores, args.model)}
+              **_calibration(eval_set, scored.scores, args.model), "corrections": corrections}
     if args.fit_temperature:
         result["temperature"] = _fit_temperature(args.model, eval_set, scored.scores)
     print(json.dumps(result, indent=2) if args.format == "json" else render_report(result, args.format))
@@ -122,12 +135,14 @@ def _run_compare(args, eval_set, options) -> int:
     from workbench.evaluation.report import compare_scores, evaluate_scores
 
     name_a, name_b = args.compare
-    scores_a, scores_b = _score(args, name_a, eval_set).scores, _score(args, name_b, eval_set).scores
+    (scored_a, corrections_a), (scored_b, corrections_b) = _score(args, name_a, eval_set), _score(args, name_b, eval_set)
+    scores_a, scores_b = scored_a.scores, scored_b.scores
     frame = compare_scores(eval_set, scores_a, scores_b, **options)
     overall = {name: evaluate_scores(eval_set, s, baselines=(), **options).overall
                for name, s in (("a", scores_a), ("b", scores_b))}
     result = {"a": name_a, "b": name_b, "format": eval_set.format, "confidence": args.confidence,
-              "overall_a": overall["a"], "overall_b": overall["b"], "subsets": frame.to_dict("records")}
+              "overall_a": overall["a"], "overall_b": overall["b"], "subsets": frame.to_dict("records"),
+              "corrections_a": corrections_a, "corrections_b": corrections_b}
     if args.format == "json":
         print(json.dumps(result, indent=2))
     else:
@@ -164,6 +179,8 @@ def render_report(result: dict, fmt: str = "table") -> str:
             c = result[key]
             lines.append(f"{key.replace('_', ' ')}: ECE {c['ece']:.3f}, Brier {c['brier']:.3f}, "
                          f"log loss {c['log_loss']:.3f} (T = {c['temperature']:.3g}, {c['n_pairs']} pairs)")
+    if result.get("corrections"):
+        lines.append("scores corrected by " + ", ".join(result["corrections"]) + " (as `workbench score`; --raw: none)")
     if "temperature" in result:
         lines.append(f"fitted temperature {result['temperature']['value']:.4g} -> {result['temperature']['saved']}")
     if result["format"] in ("v1", "v2", "trl"):
@@ -213,6 +230,9 @@ def register(subparsers) -> None:
     p.add_argument("--fit-temperature", action="store_true",
                    help="fit a temperature on --data and save temperature.json beside --model")
     p.add_argument("--progress", action="store_true", help="show a progress bar while scoring")
+    p.add_argument("--raw", action="store_true",
+                   help="ignore the length calibration and centering saved beside --model (applied by default, "
+                        "as `workbench score` applies them; the output's `corrections` lists those used)")
     p.set_defaults(func=run_eval)
     d = subparsers.add_parser("doctor", help="check that a checkpoint's scores can be trusted")
     d.add_argument("--model", required=True, help="checkpoint folder")

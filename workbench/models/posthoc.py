@@ -328,40 +328,80 @@ def prompt_and_responses(record: Any) -> tuple[Any, list]:
     return record.prompt, list(record.responses)
 
 
+@dataclass
+class PosthocCorrections:
+    """The corrections saved beside one checkpoint, loaded once (each None when absent).
+
+    :meth:`apply` corrects one prompt's scores: the length calibration (response lengths
+    recomputed in its unit, tokens with ``tokenizer``; under ``log_length`` an empty
+    response counts as length 1), then the centering, then the temperature (``r / T``;
+    it keeps every ranking). ``workbench score`` and ``workbench eval`` both use it, so
+    they agree on what a checkpoint's score is.
+    """
+
+    calibration: LengthCalibration | None = None
+    centering: RewardCentering | None = None
+    temperature: RewardTemperature | None = None
+
+    @property
+    def names(self) -> list[str]:
+        """The files in use, in the order they apply."""
+        present = ((self.calibration, CALIBRATION_FILE), (self.centering, CENTERING_FILE),
+                   (self.temperature, TEMPERATURE_FILE))
+        return [name for artefact, name in present if artefact is not None]
+
+    def apply(self, prompt: Any, responses: Sequence[Any], values: Sequence[float], *, tokenizer: Any = None,
+              temperature: bool = True) -> np.ndarray:
+        """Corrected scores (K,) of one prompt's ``responses`` from their raw ``values`` (K,)."""
+        values = np.asarray(values, dtype=float)
+        if self.calibration is not None:
+            lengths = response_lengths(responses, unit=self.calibration.unit, tokenizer=tokenizer)
+            values = self.calibration.apply(values, np.maximum(lengths, 1.0) if self.calibration.log_length
+                                            else lengths)
+        if self.centering is not None:
+            values = self.centering.apply(values, [prompt] * len(values))
+        if temperature and self.temperature is not None:
+            values = self.temperature.apply(values)
+        return values
+
+
+def load_posthoc(model_dir: str | Path | None) -> PosthocCorrections:
+    """The corrections saved in ``model_dir`` (none for a model id or a folder without them)."""
+    if model_dir is None or not Path(model_dir).is_dir():
+        return PosthocCorrections()
+    return PosthocCorrections(load_length_calibration(model_dir), load_centering(model_dir),
+                              load_temperature(model_dir))
+
+
 def apply_posthoc(model_dir: str | Path, records: Sequence[Any], scores: list[dict], *,
                   tokenizer: Any = None) -> list[dict]:
     """Apply the corrections saved beside a checkpoint to ``workbench score`` rows.
 
-    First a length calibration (response lengths recomputed in its unit, tokens with
-    ``tokenizer``; under ``log_length`` an empty response counts as length 1), then a
-    centering, then a temperature (``r / T``; it keeps every ranking). ``records``: the scored :class:`~workbench.data.PreferencePair` /
+    ``records``: the scored :class:`~workbench.data.PreferencePair` /
     :class:`~workbench.data.RankedList` records (prompts key a per-prompt centering;
     implicit prompts are split off first); ``scores``: one dict per record with
-    ``chosen_score``/``rejected_score`` or ``scores``. Returns new rows, or ``scores``
-    itself when ``model_dir`` has none of the three files.
+    ``chosen_score``/``rejected_score`` or ``scores``. The order is
+    :class:`PosthocCorrections`'s. Returns new rows, or ``scores`` itself when
+    ``model_dir`` has none of the three files.
     """
-    centering, calibration = load_centering(model_dir), load_length_calibration(model_dir)
-    if centering is None and calibration is None:
-        return apply_temperature_to_rows(model_dir, scores)
+    corrections = load_posthoc(model_dir)
+    if not corrections.names:
+        return scores
     if len(records) != len(scores):
         raise ValueError(f"{len(records)} records but {len(scores)} score rows")
     out = []
     for record, row in zip(records, scores):
         prompt, responses = prompt_and_responses(record)
         keys = ["chosen_score", "rejected_score"] if "scores" not in row else None
-        values = np.asarray([row[k] for k in keys] if keys else row["scores"], dtype=float)
-        if calibration is not None:
-            lengths = response_lengths(responses, unit=calibration.unit, tokenizer=tokenizer)
-            values = calibration.apply(values, np.maximum(lengths, 1.0) if calibration.log_length else lengths)
-        if centering is not None:
-            values = centering.apply(values, [prompt] * len(values))
+        values = corrections.apply(prompt, responses, [row[k] for k in keys] if keys else row["scores"],
+                                   tokenizer=tokenizer)
         out.append({**row, **dict(zip(keys, values.tolist()))} if keys else {**row, "scores": values.tolist()})
-    return apply_temperature_to_rows(model_dir, out)
+    return out
 
 
 __all__ = [
     "LengthCalibration", "load_length_calibration", "CALIBRATION_FILE", "CALIBRATION_METHODS",
     "RewardCentering", "load_centering", "fold_into_linear", "CENTERING_FILE", "CENTERING_MODES",
     "RewardTemperature", "load_temperature", "apply_temperature_to_rows", "TEMPERATURE_FILE",
-    "apply_posthoc", "prompt_and_responses", "response_lengths", "UNITS",
+    "PosthocCorrections", "load_posthoc", "apply_posthoc", "prompt_and_responses", "response_lengths", "UNITS",
 ]

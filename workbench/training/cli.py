@@ -241,7 +241,12 @@ def run_score(args) -> int:
     if not args.raw:  # length calibration, centering, temperature saved beside the checkpoint
         from workbench.models.posthoc import apply_posthoc as adjust_scored_records
 
+        from workbench.models.posthoc import load_posthoc
+
         scores = adjust_scored_records(args.model, records, scores, tokenizer=tokenizer)
+        used = load_posthoc(args.model).names
+        if used:  # say which corrections the numbers carry, as `workbench eval` does
+            print(f"scores corrected by {', '.join(used)} (beside {args.model}; --raw: none)", file=sys.stderr)
     out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
     for row in scores:
         out.write(json.dumps(row) + "\n")
