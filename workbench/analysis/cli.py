@@ -18,7 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
+from tqdm.auto import tqdm
+
 from workbench.errors import UserError, mistakes_in
+
+_CHUNK = 256  # records per progress-bar step: four of score_records' default batches
 
 
 def _flatten(model_dir: str, data: str, max_length: int, unit: str):
@@ -34,7 +38,12 @@ def _flatten(model_dir: str, data: str, max_length: int, unit: str):
     with mistakes_in(data):
         records = load_records(data)
     model, tokenizer = load_reward_model(model_dir)
-    rows = score_records(model, tokenizer, records, max_length=max_length)
+    rows = []
+    # chunks of records under one tqdm bar (stderr): scoring is the slow part of both commands
+    with tqdm(total=len(records), desc=f"score {Path(data).name}", unit="record") as bar:
+        for start in range(0, len(records), _CHUNK):
+            rows += score_records(model, tokenizer, records[start:start + _CHUNK], max_length=max_length)
+            bar.update(len(records[start:start + _CHUNK]))
     rewards, responses, prompts, pairs = [], [], [], []
     for record, row in zip(records, rows):
         prompt, texts = prompt_and_responses(record)
@@ -69,14 +78,14 @@ def run_posthoc(args) -> int:
     if not Path(args.model).is_dir():  # the fits are saved beside the checkpoint: it must be a folder here
         raise UserError(f"--model {args.model}: no such checkpoint folder")
     rewards, lengths, prompts, _ = _flatten(args.model, args.reference, args.max_length, args.unit)
-    saved = []
+    fits = []  # fit everything before saving anything: a failed fit leaves the folder as it was
     if args.calibration:
         calibration = fit_length_calibration(rewards, lengths, method=args.calibration, unit=args.unit)
-        saved.append(str(calibration.save(args.model)))
+        fits.append(calibration)
         rewards = calibration.apply(rewards, lengths)
     if args.centering:
-        centering = fit_centering(rewards, prompts=prompts, mode=args.centering, scale=args.scale)
-        saved.append(str(centering.save(args.model)))
+        fits.append(fit_centering(rewards, prompts=prompts, mode=args.centering, scale=args.scale))
+    saved = [str(fit.save(args.model)) for fit in fits]
     print(json.dumps({"reference_responses": len(rewards), "saved": saved}, indent=2))
     return 0
 
