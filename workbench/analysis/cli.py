@@ -35,8 +35,12 @@ def _flatten(model_dir: str, data: str, max_length: int, unit: str):
     from workbench.training.cli import check_model
 
     check_model(model_dir)
+    if max_length < 1:
+        raise UserError(f"--max-length must be >= 1 (tokens per text), got {max_length}")
     with mistakes_in(data):
         records = load_records(data)
+    if Path(model_dir).is_dir() and not (Path(model_dir) / "config.json").is_file():
+        raise UserError(f"--model {model_dir}: no config.json there, so not a checkpoint folder")
     model, tokenizer = load_reward_model(model_dir)
     rows = []
     # chunks of records under one tqdm bar (stderr): scoring is the slow part of both commands
@@ -76,7 +80,8 @@ def run_posthoc(args) -> int:
     if not args.calibration and not args.centering:
         raise UserError("choose --calibration and/or --centering")
     if not Path(args.model).is_dir():  # the fits are saved beside the checkpoint: it must be a folder here
-        raise UserError(f"--model {args.model}: no such checkpoint folder")
+        what = "a file, not a checkpoint folder" if Path(args.model).exists() else "no such checkpoint folder"
+        raise UserError(f"--model {args.model}: {what}")
     rewards, lengths, prompts, _ = _flatten(args.model, args.reference, args.max_length, args.unit)
     fits = []  # fit everything before saving anything: a failed fit leaves the folder as it was
     if args.calibration:

@@ -108,8 +108,7 @@ def _export(args) -> int:
         raise UserError(f"{args.store}: holds no {kind} judgements; {out} left as it was")
     # both writers write a temporary file beside --out and rename it: a failure keeps the old file
     if out.suffix == ".parquet":
-        with mistakes_in(args.store):
-            records.write_parquet(rows, out, kind=kind)
+        records.write_parquet(rows, out, kind=kind)
     else:
         write_jsonl(rows, out)
     print(f"wrote {len(rows)} {kind} records to {out}")

@@ -21,6 +21,8 @@ import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from workbench.errors import UserError
+
 MARGINS = {"much": 1.0, "slightly": 1.0 / 3.0, None: None}
 PAIRWISE_CHOICES = ("A", "B", "tie_good", "tie_bad", "skip")
 
@@ -248,6 +250,8 @@ def write_parquet(records: list[dict], path: str | Path, *, kind: str) -> Path:
     if not records:
         raise ValueError(f"no {kind} judgements to export")
     path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder, not a file to write")
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
     os.close(handle)
     try:
