@@ -109,3 +109,17 @@ def test_lambdarank_relative_gains_equal_the_textbook_weights():
     shifted = lambdarank(scores, labels + 100.0, reduction="none")  # gains relative: a shift changes nothing
     (shifted_grad,) = torch.autograd.grad(shifted.sum(), scores)
     assert torch.equal(loss, shifted) and torch.equal(grad, shifted_grad)
+
+
+def test_the_finite_check_leaves_torch_compile_a_full_graph():
+    """Under torch.compile the check is skipped, so fullgraph=True captures the loss with no break.
+
+    (plackett_luce has data-dependent fast paths of its own, older than this check.)"""
+    from workbench.losses import bradley_terry
+
+    pair = torch.compile(lambda c, r: bradley_terry(c, r), backend="eager", fullgraph=True)
+    chosen, rejected = torch.randn(4), torch.randn(4)
+    torch.testing.assert_close(pair(chosen, rejected), bradley_terry(chosen, rejected))
+    lists = torch.compile(lambda s, y: lambdarank(s, y), backend="eager", fullgraph=True)
+    scores, labels = torch.randn(2, 3), torch.tensor([[2.0, 1.0, 0.0], [0.0, 1.0, 2.0]])
+    torch.testing.assert_close(lists(scores, labels), lambdarank(scores, labels))
