@@ -38,6 +38,16 @@ def test_length_bias_report(checkpoint, pairs_file, capsys):
     assert 0 <= report["pairs"]["accuracy"] <= 1 and -1 <= report["pairs"]["pearson"] <= 1
 
 
+def test_length_bias_and_posthoc_show_a_progress_bar_on_stderr(checkpoint, pairs_file, capsys):
+    for command in (["length-bias", "--data", str(pairs_file)],
+                    ["posthoc", "--reference", str(pairs_file), "--centering", "global"]):
+        assert main([*command, "--model", str(checkpoint), "--max-length", "64"]) == 0
+        captured = capsys.readouterr()
+        assert "score pairs.jsonl" in captured.err and "24/24" in captured.err
+        json.loads(captured.out)  # the report on stdout stays machine-readable
+    (checkpoint / "reward_centering.json").unlink()
+
+
 def test_posthoc_fits_saves_and_score_applies(checkpoint, pairs_file, tmp_path, capsys):
     args = ["--model", str(checkpoint), "--data", str(pairs_file), "--max-length", "64"]
     assert main(["score", *args, "--output", str(tmp_path / "raw.jsonl")]) == 0

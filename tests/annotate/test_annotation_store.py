@@ -11,8 +11,14 @@ import pytest
 from workbench.annotate import AnnotationStore
 
 
+def _register(store, kind, *ids, k=2):
+    """Judgements are about registered tasks (AnnotationStore.add refuses others)."""
+    store.register_tasks([{"id": i, "prompt": "p", "responses": [f"r{j}" for j in range(k)]} for i in ids], kind)
+    return store
+
+
 def test_add_read_and_undo_keeps_history(tmp_path):
-    store = AnnotationStore(tmp_path / "s.db")
+    store = _register(AnnotationStore(tmp_path / "s.db"), "ranking", "a", "b")
     first = store.add("a", "ranking", "ann", {"labels": [2, 1]}, [1, 0], seed=5, duration_s=2.5)
     store.add("b", "ranking", "ann", {"labels": [1, 2]}, [0, 1])
     undone = store.undo_last("ann", "ranking")
@@ -27,6 +33,7 @@ def test_add_read_and_undo_keeps_history(tmp_path):
 def test_reopen_sees_everything(tmp_path):
     path = tmp_path / "s.db"
     with AnnotationStore(path) as store:
+        _register(store, "pairwise", *(f"t{i}" for i in range(5)))
         for i in range(5):
             store.add(f"t{i}", "pairwise", "bob", {"winner": 0}, [0, 1])
     with AnnotationStore(path) as store:
@@ -35,7 +42,7 @@ def test_reopen_sees_everything(tmp_path):
 
 
 def test_latest_judgement_wins_per_annotator(tmp_path):
-    store = AnnotationStore(tmp_path / "s.db")
+    store = _register(AnnotationStore(tmp_path / "s.db"), "pairwise", "t")
     store.add("t", "pairwise", "ann", {"winner": 0}, [0, 1])
     store.add("t", "pairwise", "ann", {"winner": 1}, [0, 1])
     assert [j["label"]["winner"] for j in store.judgements("pairwise")] == [1]

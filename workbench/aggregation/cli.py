@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 
 import numpy as np
@@ -32,8 +33,11 @@ def read_reward_records(path: str) -> tuple[list, list[str], np.ndarray]:
                             f"expected {sorted(names)}")
         for name in names:
             value = record["rewards"][name]
-            if value is not None and not isinstance(value, (int, float)):
-                raise UserError(f"{path}: line {number}, field 'rewards.{name}' is not a number: {value!r}")
+            # bool is an int to Python, and json reads NaN/Infinity: neither is a reward
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                      or not math.isfinite(value)):
+                what = "a finite number" if isinstance(value, float) else "a number"
+                raise UserError(f"{path}: line {number}, field 'rewards.{name}' is not {what}: {value!r}")
         groups.append(json.dumps(record["group"]))
         rows.append([np.nan if record["rewards"][n] is None else float(record["rewards"][n]) for n in names])
     if not rows:
@@ -47,9 +51,14 @@ def _parse_pairs(text: str | None, names: list[str], what: str) -> dict[str, flo
     out = {}
     for item in text.split(","):
         name, _, value = item.partition("=")
-        if name not in names or not value:
-            raise UserError(f"--{what}: expected name=value with a name in {names}, got {item!r}")
-        out[name] = float(value)
+        try:
+            number = float(value)
+        except ValueError:
+            number = None
+        if name not in names or number is None or not math.isfinite(number):
+            raise UserError(f"--{what}: expected name=value with a name in {names} and a finite number, "
+                            f"got {item!r}")
+        out[name] = number
     return out
 
 

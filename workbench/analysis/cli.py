@@ -18,7 +18,11 @@ from pathlib import Path
 
 import numpy as np
 
+from tqdm.auto import tqdm
+
 from workbench.errors import UserError, mistakes_in
+
+_CHUNK = 256  # records per progress-bar step: four of score_records' default batches
 
 
 def _flatten(model_dir: str, data: str, max_length: int, unit: str):
@@ -31,10 +35,19 @@ def _flatten(model_dir: str, data: str, max_length: int, unit: str):
     from workbench.training.cli import check_model
 
     check_model(model_dir)
+    if max_length < 1:
+        raise UserError(f"--max-length must be >= 1 (tokens per text), got {max_length}")
     with mistakes_in(data):
         records = load_records(data)
+    if Path(model_dir).is_dir() and not (Path(model_dir) / "config.json").is_file():
+        raise UserError(f"--model {model_dir}: no config.json there, so not a checkpoint folder")
     model, tokenizer = load_reward_model(model_dir)
-    rows = score_records(model, tokenizer, records, max_length=max_length)
+    rows = []
+    # chunks of records under one tqdm bar (stderr): scoring is the slow part of both commands
+    with tqdm(total=len(records), desc=f"score {Path(data).name}", unit="record") as bar:
+        for start in range(0, len(records), _CHUNK):
+            rows += score_records(model, tokenizer, records[start:start + _CHUNK], max_length=max_length)
+            bar.update(len(records[start:start + _CHUNK]))
     rewards, responses, prompts, pairs = [], [], [], []
     for record, row in zip(records, rows):
         prompt, texts = prompt_and_responses(record)
@@ -67,16 +80,17 @@ def run_posthoc(args) -> int:
     if not args.calibration and not args.centering:
         raise UserError("choose --calibration and/or --centering")
     if not Path(args.model).is_dir():  # the fits are saved beside the checkpoint: it must be a folder here
-        raise UserError(f"--model {args.model}: no such checkpoint folder")
+        what = "a file, not a checkpoint folder" if Path(args.model).exists() else "no such checkpoint folder"
+        raise UserError(f"--model {args.model}: {what}")
     rewards, lengths, prompts, _ = _flatten(args.model, args.reference, args.max_length, args.unit)
-    saved = []
+    fits = []  # fit everything before saving anything: a failed fit leaves the folder as it was
     if args.calibration:
         calibration = fit_length_calibration(rewards, lengths, method=args.calibration, unit=args.unit)
-        saved.append(str(calibration.save(args.model)))
+        fits.append(calibration)
         rewards = calibration.apply(rewards, lengths)
     if args.centering:
-        centering = fit_centering(rewards, prompts=prompts, mode=args.centering, scale=args.scale)
-        saved.append(str(centering.save(args.model)))
+        fits.append(fit_centering(rewards, prompts=prompts, mode=args.centering, scale=args.scale))
+    saved = [str(fit.save(args.model)) for fit in fits]
     print(json.dumps({"reference_responses": len(rewards), "saved": saved}, indent=2))
     return 0
 

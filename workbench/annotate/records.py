@@ -16,8 +16,12 @@ Record formats (TRL column conventions, shared with ``workbench.data``):
 """
 from __future__ import annotations
 
+import os
+import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
+
+from workbench.errors import UserError
 
 MARGINS = {"much": 1.0, "slightly": 1.0 / 3.0, None: None}
 PAIRWISE_CHOICES = ("A", "B", "tie_good", "tie_bad", "skip")
@@ -92,6 +96,59 @@ def step_label(ratings: list[int | None] | None = None, n_steps: int | None = No
 
 def skip_label() -> dict:
     return {"skip": True}
+
+
+# -- the shape a stored label must have -----------------------------------------------
+def check_label(kind: str, task: dict, label, shown_order) -> dict:
+    """The label as the exporters read it, or ValueError naming the bad field (``label.winner``).
+
+    ``task`` is the registered task (its responses or steps fix the sizes). A skip
+    (``{"skip": True}``) fits every kind. Fields the exporters read and a shorthand
+    leaves out get their neutral value (a pairwise ``{"winner": 0}`` is no tie and
+    no strength); anything else the label holds is kept as given.
+    """
+    size = len(task["steps"] if kind == "step" else task["responses"])
+    if not isinstance(label, dict):
+        raise ValueError(f"label: expected a dict, got {type(label).__name__}")
+    order = list(shown_order) if isinstance(shown_order, (list, tuple)) else None
+    if order is None or len(set(order)) != len(order) or any(
+            isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < size for i in order):
+        raise ValueError(f"shown_order: expected distinct item indices in [0, {size}), got {shown_order!r}")
+    if label.get("skip"):
+        return dict(label, skip=True)
+    checks = {"pairwise": _pairwise_fields, "ranking": _ranking_fields, "step": _step_fields}
+    return dict(label, skip=False, **checks[kind](label, size))
+
+
+def _pairwise_fields(label: dict, size: int) -> dict:
+    winner, tie, strength = label.get("winner"), label.get("tie", False), label.get("strength")
+    if winner is not None and (isinstance(winner, bool) or winner not in (0, 1)):
+        raise ValueError(f"label.winner: expected 0, 1 or None, got {winner!r}")
+    if not isinstance(tie, bool) or tie != (winner is None):
+        raise ValueError(f"label.tie: expected {winner is None} with winner={winner!r}, got {tie!r}")
+    if strength not in MARGINS:
+        raise ValueError(f"label.strength: expected 'slightly', 'much' or None, got {strength!r}")
+    return {"winner": winner, "tie": tie, "strength": strength}
+
+
+def _ranking_fields(label: dict, size: int) -> dict:
+    labels, top_k = label.get("labels"), label.get("top_k")
+    if not isinstance(labels, list) or len(labels) != size or any(
+            isinstance(x, bool) or not isinstance(x, (int, float)) or x != x or abs(x) == float("inf")
+            for x in labels):
+        raise ValueError(f"label.labels: expected {size} finite numbers (one per response), got {labels!r}")
+    if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= size):
+        raise ValueError(f"label.top_k: expected None or an int in [1, {size}], got {top_k!r}")
+    return {"labels": labels, "top_k": top_k}
+
+
+def _step_fields(label: dict, size: int) -> dict:
+    ratings = label.get("ratings")
+    if not isinstance(ratings, list) or len(ratings) != size or any(
+            isinstance(r, bool) or r not in (1, 0, -1, None) for r in ratings):
+        raise ValueError(f"label.ratings: expected {size} ratings of +1, 0, -1 or None (one per step), "
+                         f"got {ratings!r}")
+    return {"ratings": ratings}
 
 
 # -- export ------------------------------------------------------------------------
@@ -180,6 +237,28 @@ def export_jsonl(store, kind: str, path: str | Path, **kwargs) -> Path:
 
 
 def export_parquet(store, kind: str, path: str | Path, **kwargs) -> Path:
+    """Write the training records as Parquet (replacing ``path`` only once all are written)."""
+    return write_parquet(to_records(store, kind, **kwargs), path, kind=kind)
+
+
+def write_parquet(records: list[dict], path: str | Path, *, kind: str) -> Path:
+    """``records`` to a temporary Parquet file beside ``path``, renamed over it on success."""
+    import datasets
+
+    from workbench.data.jsonl import _umask
+
+    if not records:
+        raise ValueError(f"no {kind} judgements to export")
     path = Path(path)
-    to_dataset(store, kind, **kwargs).to_parquet(str(path))
+    if path.is_dir():
+        raise UserError(f"{path}: is a folder, not a file to write")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
+    os.close(handle)
+    try:
+        datasets.Dataset.from_list(records).to_parquet(temporary)
+        # mkstemp makes the file private (0600); give it the mode a plain open() would
+        os.chmod(temporary, path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~_umask())
+        os.replace(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)
     return path

@@ -65,7 +65,10 @@ def build_notebook(tasks: str | Path, store: str | Path, kind: str, *, options: 
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path = directory / f"annotate_{kind}.ipynb"
-    nbformat.write(notebook, path)
+    # beside the target, then renamed: a page being served never reads a half-written notebook
+    temporary = path.with_name(f".{path.name}.partial")
+    temporary.write_text(nbformat.writes(notebook), encoding="utf-8")
+    os.replace(temporary, path)
     return path
 
 

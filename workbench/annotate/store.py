@@ -39,6 +39,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from workbench.errors import UserError
+
+from .records import check_label
+
 # The kinds of task a judgement is about. "ranking" is the annotation word for what the
 # records (workbench.data) call "listwise": a ranking task's export is a RankedList record.
 KINDS = ("pairwise", "ranking", "step")
@@ -72,28 +76,69 @@ class AnnotationStore:
 
     >>> import tempfile, os
     >>> store = AnnotationStore(os.path.join(tempfile.mkdtemp(), "s.db"))
+    >>> store.register_tasks([{"id": "t1", "prompt": "p", "responses": ["a", "b"]}], "pairwise")
     >>> jid = store.add("t1", "pairwise", "ann", {"choice": "A", "winner": 0}, [0, 1])
     >>> [j["task_id"] for j in store.judgements()]
     ['t1']
+
+    ``create=False`` opens an existing store only (``export``, ``report``): a missing
+    path, or a file that is not an annotation store, is a :class:`~workbench.errors.UserError`
+    naming it, and nothing is created or changed on disk. With ``create=True`` (the
+    default) a missing store is created, but an existing file must already be a store
+    (or an empty database): the schema is never written into someone else's file.
     """
 
-    def __init__(self, path: str | Path, *, timeout_s: float = 60.0):
+    def __init__(self, path: str | Path, *, timeout_s: float = 60.0, create: bool = True):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         self.timeout_s = timeout_s
+        existed = self.path.exists()
+        if not existed and not create:
+            raise UserError(f"{self.path}: no such annotation store")
+        if self.path.is_dir():
+            raise UserError(f"{self.path}: is a folder, not an annotation store")
+        if create:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._conn = self._connect(create)
+        try:
+            if existed:
+                self._check_is_store(create)
+            self._set_up(create)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _connect(self, create: bool) -> sqlite3.Connection:
+        # mode=rw: SQLite's own open would create a missing file, which a reader must never do.
         # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so a writer
         # takes the lock before reading and two writers never deadlock on upgrade.
-        self._conn = sqlite3.connect(str(self.path), timeout=timeout_s, isolation_level=None,
-                                     check_same_thread=False)
-        self._conn.execute(f"PRAGMA busy_timeout={int(timeout_s * 1000)}")
+        uri = f"{self.path.resolve().as_uri()}?mode={'rwc' if create else 'rw'}"
+        try:
+            return sqlite3.connect(uri, uri=True, timeout=self.timeout_s, isolation_level=None,
+                                   check_same_thread=False)
+        except sqlite3.OperationalError as error:
+            raise UserError(f"{self.path}: cannot open the annotation store ({error})") from None
+
+    def _check_is_store(self, create: bool) -> None:
+        """Refuse a file that is not SQLite, or an SQLite database without this schema."""
+        try:
+            tables = {r[0] for r in self._conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        except sqlite3.DatabaseError as error:
+            raise UserError(f"{self.path}: not an annotation store ({error})") from None
+        if not {"judgements", "tasks"} <= tables and (tables or not create):
+            raise UserError(f"{self.path}: not an annotation store (an SQLite database without "
+                            "the judgements and tasks tables)")
+
+    def _set_up(self, create: bool) -> None:
+        self._conn.execute(f"PRAGMA busy_timeout={int(self.timeout_s * 1000)}")
         mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if mode.lower() != "wal":
             raise RuntimeError(f"{self.path}: SQLite refused WAL mode (got {mode!r}); "
                                "is the file on a network filesystem?")
         self._conn.execute("PRAGMA synchronous=FULL")
-        for statement in _SCHEMA.strip().split(";"):
-            if statement.strip():
-                self._conn.execute(statement)
+        if create:
+            for statement in _SCHEMA.strip().split(";"):
+                if statement.strip():
+                    self._conn.execute(statement)
         # From here on writers wait in _begin and readers in _read (short retries):
         # SQLite's own busy handler sleeps up to 100 ms at a time.
         self._conn.execute("PRAGMA busy_timeout=0")
@@ -163,11 +208,26 @@ class AnnotationStore:
 
     def add(self, task_id: str, kind: str, annotator: str, label: dict, shown_order: list,
             *, seed: int | None = None, duration_s: float | None = None) -> int:
-        """Persist one judgement (committed and fsynced on return); returns its row id."""
+        """Persist one judgement (committed and fsynced on return); returns its row id.
+
+        The task must have been registered (:meth:`register_tasks`) and the label must
+        have its kind's shape (:func:`~workbench.annotate.records.check_label`): an
+        export rebuilds records from both, so a judgement that could not be exported
+        is refused now, with a UserError naming the task id and the field.
+        """
         _check_kind(kind)
         if not annotator:
             raise ValueError("annotator must be a non-empty name")
         with self._transaction() as cur:
+            row = cur.execute("SELECT payload FROM tasks WHERE task_id=? AND kind=?",
+                              (str(task_id), kind)).fetchone()
+            if row is None:
+                raise UserError(f"{self.path}: task {str(task_id)!r} is not a registered {kind} task "
+                                "(register_tasks first)")
+            try:
+                label = check_label(kind, json.loads(row[0]), label, shown_order)
+            except ValueError as error:
+                raise UserError(f"{self.path}: task {str(task_id)!r} ({kind}): {error}") from None
             cur.execute(
                 "INSERT INTO judgements (task_id, kind, annotator, label, shown_order, seed,"
                 " duration_s, submitted_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -227,6 +287,11 @@ class AnnotationStore:
     def tasks(self, kind: str) -> dict[str, dict]:
         rows = self._read("SELECT task_id, payload FROM tasks WHERE kind=?", (kind,))
         return {task_id: json.loads(payload) for task_id, payload in rows}
+
+    def kinds(self) -> list[str]:
+        """The kinds this store holds live judgements of (else registered tasks of), sorted."""
+        rows = self._read("SELECT DISTINCT kind FROM judgements WHERE undone_at IS NULL")
+        return sorted(r[0] for r in rows) or sorted(r[0] for r in self._read("SELECT DISTINCT kind FROM tasks"))
 
     def annotators(self, kind: str | None = None) -> list[str]:
         sql = "SELECT DISTINCT annotator FROM judgements WHERE undone_at IS NULL"

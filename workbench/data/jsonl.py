@@ -135,6 +135,8 @@ def write_jsonl(rows: Iterable[dict[str, Any]], path: str | Path) -> Path:
     are written, so an error part-way leaves any existing file untouched.
     """
     path = Path(path)
+    if path.is_dir():  # else the rename's error would name the temporary file
+        raise UserError(f"{path}: is a folder, not a file to write")
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".partial")
     os.close(handle)

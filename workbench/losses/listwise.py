@@ -21,18 +21,20 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ._checks import check_labels, check_mask, check_reduction, check_tensor, fill_masked, reduce
+from ._checks import (check_finite, check_labels, check_mask, check_reduction, check_tensor, empty_lists,
+                      fill_masked, reduce)
 from ._ties import exact_tie_groups_nll, group_structure
 
 TIE_METHODS = ("breslow", "efron", "exact")
 
 
-def _check_list_inputs(scores, labels, mask, reduction):
+def _check_list_inputs(scores, labels, mask, reduction, loss):
     check_tensor(scores, "scores", ndim=2, floating=True)
     mask = check_mask(mask, scores, "scores")
-    labels = check_labels(labels, scores, mask)
+    scores = check_finite(scores, "scores", loss=loss, mask=mask)
+    labels = check_labels(labels, scores, mask, loss=loss)
     check_reduction(reduction)
-    return labels, mask
+    return scores, labels, mask
 
 
 def _top_k_limit(top_k, scores):
@@ -126,10 +128,12 @@ def plackett_luce(scores, labels, *, mask=None, top_k=None, ties="breslow", max_
         mask: ``(B, K)`` bool or None.
         top_k: None, an int, or a ``(B,)`` integer tensor.
     """
-    labels, mask = _check_list_inputs(scores, labels, mask, reduction)
+    scores, labels, mask = _check_list_inputs(scores, labels, mask, reduction, "plackett_luce")
     if ties not in TIE_METHODS:
         raise ValueError(f"ties must be one of {TIE_METHODS}, got {ties!r}")
     limit = _top_k_limit(top_k, scores)
+    if scores.shape[-1] == 0:
+        return empty_lists(scores, reduction)
     s, y, m = _sort_by_labels(scores, labels, mask)
     if not bool(m.all()):
         s = fill_masked(s, m)
@@ -174,7 +178,9 @@ def listnet(scores, labels, *, mask=None, reduction="mean"):
     distribution of the first place, so it is cheaper but ignores most of the
     order below the top.
     """
-    labels, mask = _check_list_inputs(scores, labels, mask, reduction)
+    scores, labels, mask = _check_list_inputs(scores, labels, mask, reduction, "listnet")
+    if scores.shape[-1] == 0:  # fill_masked's row minimum needs an item
+        return empty_lists(scores, reduction)
     target = torch.softmax(fill_masked(labels, mask), dim=-1)
     log_probs = torch.log_softmax(fill_masked(scores, mask), dim=-1)
     cross = torch.where(mask, -target * log_probs, torch.zeros_like(scores)).sum(dim=-1)
@@ -196,7 +202,7 @@ def ranknet(scores, labels, *, mask=None, reduction="mean"):
     Tied pairs carry no preference and are skipped. A list of K items with
     distinct labels gives K(K-1)/2 Bradley-Terry terms.
     """
-    labels, mask = _check_list_inputs(scores, labels, mask, reduction)
+    scores, labels, mask = _check_list_inputs(scores, labels, mask, reduction, "ranknet")
     pairs = _ordered_pairs(labels, mask)
     difference = scores.unsqueeze(-1) - scores.unsqueeze(-2)
     per_pair = torch.where(pairs, F.softplus(-difference), torch.zeros_like(difference))
@@ -212,6 +218,25 @@ def _discounts(order_keys, mask, top_k):
     if top_k is not None:
         discount = torch.where(ranks < top_k, discount, torch.zeros_like(discount))
     return torch.where(mask, discount, torch.zeros_like(discount))
+
+
+def _relative_gains(labels, mask):
+    r"""``(B, K)`` gains :math:`(2^{y - \min y} - 1) / 2^{\max y - \min y} = 2^{y - \max y} - 2^{\min y - \max y}`.
+
+    The textbook gains overflow float32 once a list's labels span more than ~128
+    (``inf - inf`` = NaN weights). Every lambdarank weight is a ratio of gain
+    differences to the ideal DCG, so a common factor per list cancels; dividing by
+    :math:`2^{\max y - \min y}` keeps every gain in [0, 1]. The factor is a power of
+    two, so for integer labels spanning less than the float's 24 mantissa bits the
+    weights are bit-identical to the textbook ones. Padding gets gain 0.
+    """
+    lowest = labels.masked_fill(~mask, float("inf")).amin(dim=-1, keepdim=True)
+    highest = labels.masked_fill(~mask, float("-inf")).amax(dim=-1, keepdim=True)
+    empty = ~mask.any(dim=-1, keepdim=True)
+    lowest = torch.where(empty, torch.zeros_like(lowest), lowest)
+    highest = torch.where(empty, torch.zeros_like(highest), highest)
+    gains = torch.exp2(labels - highest) - torch.exp2(lowest - highest)
+    return torch.where(mask, gains, torch.zeros_like(labels))
 
 
 def lambdarank(scores, labels, *, mask=None, top_k=None, reduction="mean"):
@@ -233,15 +258,19 @@ def lambdarank(scores, labels, *, mask=None, top_k=None, reduction="mean"):
     grades. The NDCG that :func:`workbench.training.metrics.ndcg` reports uses
     *linear* gains :math:`y - \min y` instead: evaluation labels may be real-valued
     utilities on any scale, where :math:`2^y` would mostly reward the single best
-    item (and overflows float32 for label spreads above ~128). The discounts are
-    the same. So a lambdarank run optimises a top-heavier NDCG than the one logged.
+    item. The discounts are the same. So a lambdarank run optimises a top-heavier
+    NDCG than the one logged.
+
+    The gains are computed divided by :math:`2^{\max y - \min y}` (see
+    :func:`_relative_gains`): the weights are ratios of gains, so this changes
+    nothing but keeps every gain in [0, 1] for any label spread.
     """
-    labels, mask = _check_list_inputs(scores, labels, mask, reduction)
+    scores, labels, mask = _check_list_inputs(scores, labels, mask, reduction, "lambdarank")
     if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):
         raise ValueError(f"top_k must be a positive int or None, got {top_k!r}")
-    lowest = labels.masked_fill(~mask, float("inf")).amin(dim=-1, keepdim=True)
-    lowest = torch.where(torch.isinf(lowest), torch.zeros_like(lowest), lowest)
-    gains = torch.where(mask, torch.exp2(labels - lowest) - 1.0, torch.zeros_like(labels))
+    if scores.shape[-1] == 0:
+        return empty_lists(scores, reduction)
+    gains = _relative_gains(labels, mask)
     discount = _discounts(scores, mask, top_k)
     ideal = (torch.sort(gains, dim=-1, descending=True).values
              * _discounts(gains, mask, top_k).sort(dim=-1, descending=True).values).sum(-1, keepdim=True)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import torch
 
-from ._checks import check_same_shape, check_tensor
+from ._checks import check_finite, check_same_shape, check_tensor
 
 # Keeps the denominator of a correlation of constant inputs away from sqrt(0),
 # whose gradient is infinite; far below any real product of variances.
@@ -57,6 +57,8 @@ def length_correlation_penalty(quality: torch.Tensor, length_reward: torch.Tenso
     check_tensor(quality, "quality", ndim=1, floating=True)
     check_same_shape(quality, "quality", length_reward, "length_reward")
     check_same_shape(quality, "quality", lengths, "lengths")
+    for value, name in ((quality, "quality"), (length_reward, "length_reward"), (lengths, "lengths")):
+        check_finite(value, name, loss="length_correlation_penalty")
     lengths = lengths.to(quality.dtype)
     return pearson_correlation(quality, lengths).abs() - pearson_correlation(length_reward, lengths)
 
@@ -65,6 +67,8 @@ def orthogonality_penalty(quality_weight: torch.Tensor, length_weight: torch.Ten
     r""":math:`|w_Q \cdot w_L|` of the two heads' weight vectors ``(H,)``: 0 when they are orthogonal."""
     check_tensor(quality_weight, "quality_weight", ndim=1, floating=True)
     check_same_shape(quality_weight, "quality_weight", length_weight, "length_weight")
+    check_finite(quality_weight, "quality_weight", loss="orthogonality_penalty")
+    check_finite(length_weight, "length_weight", loss="orthogonality_penalty")
     return (quality_weight * length_weight).sum().abs()
 
 

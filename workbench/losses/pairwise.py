@@ -11,17 +11,22 @@ differences of any size (tested on scores in [-1e4, 1e4]).
 """
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
-from ._checks import check_mask, check_reduction, check_same_shape, check_tensor, reduce
+from ._checks import check_finite, check_mask, check_reduction, check_same_shape, check_tensor, reduce
 
 
-def _check_pair(chosen, rejected, mask):
+def _check_pair(chosen, rejected, mask, loss):
     check_tensor(chosen, "chosen", ndim=1, floating=True)
     check_tensor(rejected, "rejected", ndim=1, floating=True)
     check_same_shape(chosen, "chosen", rejected, "rejected")
-    return check_mask(mask, chosen, "chosen")
+    mask = check_mask(mask, chosen, "chosen")
+    chosen = check_finite(chosen, "chosen", loss=loss, mask=mask)
+    rejected = check_finite(rejected, "rejected", loss=loss, mask=mask)
+    return chosen, rejected, mask
 
 
 def _finish(per_pair, mask, reduction):
@@ -46,11 +51,12 @@ def bradley_terry(chosen, rejected, *, margin=None, mask=None, reduction="mean")
         margin: ``(B,)`` tensor or None.
         mask: ``(B,)`` bool or None.
     """
-    mask = _check_pair(chosen, rejected, mask)
+    chosen, rejected, mask = _check_pair(chosen, rejected, mask, "bradley_terry")
     difference = chosen - rejected
     if margin is not None:
         check_tensor(margin, "margin", ndim=1, floating=True)
         check_same_shape(chosen, "chosen", margin, "margin")
+        margin = check_finite(margin, "margin", loss="bradley_terry", mask=mask)
         difference = difference - margin
     return _finish(-F.logsigmoid(difference), mask, reduction)
 
@@ -69,10 +75,13 @@ def hinge(chosen, rejected, *, margin=1.0, mask=None, reduction="mean"):
         margin: a float or a ``(B,)`` tensor.
         mask: ``(B,)`` bool or None.
     """
-    mask = _check_pair(chosen, rejected, mask)
+    chosen, rejected, mask = _check_pair(chosen, rejected, mask, "hinge")
     if isinstance(margin, torch.Tensor):
         check_tensor(margin, "margin", ndim=1, floating=True)
         check_same_shape(chosen, "chosen", margin, "margin")
+        margin = check_finite(margin, "margin", loss="hinge", mask=mask)
+    elif not math.isfinite(margin):
+        raise ValueError(f"hinge: margin must be finite, got {margin!r}")
     return _finish(F.relu(margin - (chosen - rejected)), mask, reduction)
 
 
@@ -105,7 +114,7 @@ def bradley_terry_ties(chosen, rejected, *, tie, method="rao_kupper", theta=1.5,
         tie: ``(B,)`` bool, True where the pair was judged equal.
         mask: ``(B,)`` bool or None.
     """
-    mask = _check_pair(chosen, rejected, mask)
+    chosen, rejected, mask = _check_pair(chosen, rejected, mask, "bradley_terry_ties")
     check_tensor(tie, "tie", ndim=1)
     if tie.dtype != torch.bool:
         raise ValueError(f"tie must be a bool tensor, got dtype {tie.dtype}")
@@ -146,10 +155,11 @@ def center_penalty(chosen, rejected=None, *, mask=None, reduction="mean"):
     not grow with ``K``.
     """
     if rejected is not None:
-        mask = _check_pair(chosen, rejected, mask)
+        chosen, rejected, mask = _check_pair(chosen, rejected, mask, "center_penalty")
         return _finish((chosen + rejected) ** 2, mask, reduction)
     check_tensor(chosen, "scores", ndim=2, floating=True)
     mask = check_mask(mask, chosen, "scores")
+    chosen = check_finite(chosen, "scores", loss="center_penalty", mask=mask)
     check_reduction(reduction)
     counts = mask.sum(dim=-1)
     total = torch.where(mask, chosen, torch.zeros_like(chosen)).sum(dim=-1)

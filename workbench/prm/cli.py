@@ -24,12 +24,19 @@ from workbench.prm.records import StepRecord, from_gsm8k, from_trl, split_steps,
 
 def read_records(path: str) -> list[StepRecord] | list[dict]:
     """Step-labelled rows as StepRecords, or GSM8K rows as dicts (errors name the bad record)."""
-    from workbench.data.jsonl import read_jsonl
+    from workbench.data.jsonl import iter_jsonl
 
-    rows = read_jsonl(path, item="record")  # "record i" is how from_trl names a row too
+    numbered = list(iter_jsonl(path, item="record"))
+    rows = [row for _, row in numbered]
     if rows and "question" in rows[0] and "answer" in rows[0]:
         return rows
-    return [from_trl(row, index) for index, row in enumerate(rows)]
+    records = []
+    for index, (number, row) in enumerate(numbered):
+        try:
+            records.append(from_trl(row, index))
+        except ValueError as error:  # from_trl counts records from 0; an editor counts lines from 1
+            raise ValueError(f"{path}:{number}: {error}") from None
+    return records
 
 
 def _read(path: str) -> list[StepRecord] | list[dict]:
@@ -120,13 +127,14 @@ def run_annotate(args) -> int:
     else:
         annotator = VerifierAnnotator()
         annotations = [annotator.annotate(r) for r in records]
-    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
-    try:
-        for record, annotation in zip(records, annotations):
-            out.write(json.dumps(to_trl(annotation.apply(record))) + "\n")
-    finally:
-        if out is not sys.stdout:
-            out.close()
+    labelled = (to_trl(annotation.apply(record)) for record, annotation in zip(records, annotations))
+    if args.output:  # a temporary file renamed on success: a failure keeps the user's old file
+        from workbench.data.jsonl import write_jsonl
+
+        write_jsonl(labelled, args.output)
+    else:
+        for row in labelled:
+            print(json.dumps(row))
     return 0
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 
 from workbench.errors import UserError
@@ -37,25 +38,44 @@ def run_score(args: argparse.Namespace) -> int:
     """Score a JSONL file (``completion`` plus the reward's column per line); one JSON reward per line out."""
     from workbench.data.jsonl import iter_jsonl
 
-    records = []
-    for number, record in iter_jsonl(args.data, item="record"):
+    if args.reward == "code" and not args.timeout > 0:
+        raise UserError(f"--timeout must be > 0 seconds, got {args.timeout}")
+    numbered = list(iter_jsonl(args.data, item="record"))
+    if not numbered:
+        raise UserError(f"{args.data}: no records")
+    lines = [number for number, _ in numbered]
+    records = [record for _, record in numbered]
+    column = {"format": None, "correctness": "ground_truth", "code": "test_cases"}[args.reward]
+    for index, (number, record) in enumerate(numbered):
         if "completion" not in record:
             raise UserError(f"{args.data}: line {number} has no field 'completion'")
-        records.append(record)
-    column = {"format": None, "correctness": "ground_truth", "code": "test_cases"}[args.reward]
-    columns = {}
-    if column is not None:
-        missing = [i for i, r in enumerate(records) if column not in r]
-        if missing:
-            raise UserError(f"{args.data}: record {missing[0]} has no field {column!r}")
-        columns[column] = [r[column] for r in records]
-    rewards = _reward(args.reward, args.timeout)([r["completion"] for r in records], **columns)
+        if column is not None and column not in record:
+            raise UserError(f"{args.data}: line {number}: record {index} has no field {column!r}")
+    columns = {} if column is None else {column: [r[column] for r in records]}
+    try:
+        rewards = _reward(args.reward, args.timeout)([r["completion"] for r in records], **columns)
+    except ValueError as error:
+        raise UserError(_at_line(str(error), args.data, lines)) from None
     for reward in rewards:
         print(json.dumps({"reward": reward}))
     scored = [r for r in rewards if r is not None]
     print(f"{args.reward}: {len(records)} records, mean {sum(scored) / max(1, len(scored)):.4f}, "
           f"{len(records) - len(scored)} not applicable", file=sys.stderr)
     return 0
+
+
+# A reward names a bad entry by column and 0-based position ("ground_truth[3]: ..."): the
+# user's file numbers lines from 1, and "completions" is the file's "completion" field.
+_ENTRY = re.compile(r"^(completions|\w+)\[(\d+)\](\S*): ")
+
+
+def _at_line(message: str, path: str, lines: list[int]) -> str:
+    """``message`` with its ``column[i]`` prefix turned into ``path: line N, field 'column'``."""
+    found = _ENTRY.match(message)
+    if not found or int(found[2]) >= len(lines):
+        return f"{path}: {message}"
+    name = "completion" if found[1] == "completions" else found[1]
+    return f"{path}: line {lines[int(found[2])]}, field {name!r}{found[3]}: {message[found.end():]}"
 
 
 def register(subparsers) -> None:

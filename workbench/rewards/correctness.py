@@ -16,7 +16,21 @@ import threading
 
 from workbench.rewards._text import column, completion_texts
 
-_NUMBER = r"-?\$?\s*\d[\d,]*(?:\.\d+)?|-?\.\d+"
+# Every pattern below runs in time linear in the text (a policy under RL finds the
+# inputs where a backtracking regex is quadratic: 40,000 newlines took 30 s). The
+# rules: no two adjacent quantified parts that can match the same character (the
+# old ``^\s*`` before a line's content, ``\s*\d`` tried from every blank, ``(.+?)\s*$``),
+# and a quantifier may cross a newline only right after a fixed anchor (``####``,
+# ``:``), so each run of whitespace is scanned once. Leading and trailing blanks
+# are removed by ``_last``'s strip, not by the pattern.
+_NUMBER = r"(?:-?\$\s*|-\s*)?\d[\d,]*(?:\.\d+)?|-?\.\d+"
+# Math-Verify's parser takes time that grows faster than the answer's length (1 MB of
+# digits: seconds); a final answer is short, so a longer extracted one is wrong unparsed.
+MAX_ANSWER_CHARS = 10_000
+_LINE_START = r"^[^\S\n]*"  # blanks, but not newlines, before a line's first character
+_GSM8K = re.compile(_LINE_START + r"####\s*(\S[^\n]*)", re.MULTILINE)
+_ANSWER_LINE = re.compile(_LINE_START + r"(?:A|Answer|Final answer)[^\S\n]*:\s*(\S[^\n]*)",
+                          re.MULTILINE | re.IGNORECASE)
 
 
 def _boxed(text: str) -> str | None:
@@ -31,16 +45,31 @@ def _boxed(text: str) -> str | None:
     return text[begin:i - 1] if depth == 0 else None
 
 
-def _last(pattern: str, text: str, flags=0) -> str | None:
+def _last(pattern, text: str, flags=0) -> str | None:
     found = re.findall(pattern, text, flags)
     return found[-1].strip() if found else None
 
 
+def _answer_tag(text: str) -> str | None:
+    """The last ``<answer>...</answer>`` of the left-to-right pairing (as ``re.findall`` pairs them).
+
+    A scan with ``str.find`` instead of ``<answer>(.*?)</answer>``: the regex scans to the
+    end of the text from every unclosed ``<answer>``, quadratic for a text of them.
+    """
+    found, position = None, 0
+    while (start := text.find("<answer>", position)) >= 0:
+        end = text.find("</answer>", start + len("<answer>"))
+        if end < 0:  # no closing tag after this one, so none after any later opening either
+            break
+        found, position = text[start + len("<answer>"):end], end + len("</answer>")
+    return found.strip() if found is not None else None
+
+
 EXTRACTORS = {
-    "answer_tag": lambda t: _last(r"<answer>(.*?)</answer>", t, re.DOTALL),
+    "answer_tag": _answer_tag,
     "boxed": _boxed,
-    "gsm8k": lambda t: _last(r"^\s*####\s*(.+?)\s*$", t, re.MULTILINE),
-    "answer_line": lambda t: _last(r"^\s*(?:A|Answer|Final answer)\s*:\s*(.+?)\s*$", t, re.MULTILINE | re.IGNORECASE),
+    "gsm8k": lambda t: _last(_GSM8K, t),
+    "answer_line": lambda t: _last(_ANSWER_LINE, t),
     "last_number": lambda t: _last(_NUMBER, t),
     "raw": lambda t: t.strip() or None,
 }
@@ -88,6 +117,8 @@ def _parse(answer: str):
 def answers_match(prediction: str | None, reference: str, *, rel_tol: float = 1e-6, abs_tol: float = 1e-9) -> bool | None:
     """True/False for equivalent/different answers; None when ``reference`` cannot be parsed.
 
+    A ``prediction`` longer than ``MAX_ANSWER_CHARS`` that is not a plain number is False.
+
     >>> answers_match("0.5", "\\\\frac{1}{2}"), answers_match("1,000", "1000"), answers_match("3", "4")
     (True, True, False)
     """
@@ -102,6 +133,8 @@ def answers_match(prediction: str | None, reference: str, *, rel_tol: float = 1e
     gold = _parse(reference)
     if not any(not isinstance(g, str) for g in gold):  # only the raw string came back: unparseable
         return None
+    if len(prediction) > MAX_ANSWER_CHARS:
+        return False
     from math_verify import verify
 
     timeout = 5 if threading.current_thread() is threading.main_thread() else None

@@ -19,7 +19,26 @@ from types import CodeType
 from workbench.rewards._text import column, completion_texts
 from workbench.rewards.sandbox import PASS, TIMEOUT, IOTest, SandboxLimits, get_pool, same_output
 
-_FENCE = re.compile(r"```[ \t]*([\w+-]*)[^\n]*\n(.*?)```", re.DOTALL)
+_LANGUAGE = re.compile(r"[ \t]*([\w+-]*)")
+
+
+def fenced_blocks(text: str) -> list[tuple[str, str]]:
+    """``(language, body)`` of each fenced block, pairing fences left to right, in linear time.
+
+    The same blocks as ``re.findall(r"```[ \\t]*([\\w+-]*)[^\\n]*\\n(.*?)```", text, re.DOTALL)``,
+    found with ``str.find``: that regex is quadratic in a completion of unclosed fences or
+    of a fence followed by blanks (its ``[ \\t]*`` and ``[^\\n]*`` match the same blanks).
+    """
+    blocks, position = [], 0
+    while (start := text.find("```", position)) >= 0:
+        newline = text.find("\n", start + 3)
+        end = -1 if newline < 0 else text.find("```", newline + 1)
+        if end < 0:  # no later fence can be closed either (see the tests)
+            break
+        language = _LANGUAGE.match(text, start + 3, newline).group(1)
+        blocks.append((language, text[newline + 1:end]))
+        position = end + 3
+    return blocks
 
 
 def extract_code(text: str, language: str = "python") -> str:
@@ -28,7 +47,7 @@ def extract_code(text: str, language: str = "python") -> str:
     >>> extract_code("Here:\\n```python\\ndef f():\\n    return 1\\n```\\nDone.")
     'def f():\\n    return 1\\n'
     """
-    blocks = [body for lang, body in _FENCE.findall(text) if lang.lower() in ("", language, language[:2])]
+    blocks = [body for lang, body in fenced_blocks(text) if lang.lower() in ("", language, language[:2])]
     return blocks[-1] if blocks else text
 
 

@@ -85,10 +85,13 @@ def make_group_length_penalty(correctness, *, tokenizer=None, group_column: str 
         groups = column(kwargs.get(group_column), group_column, len(lengths))
         right = correctness(completions, completion_ids=completion_ids, **kwargs)
         keys = [repr(g) for g in groups]
+        bounds: dict[str, tuple[int, int]] = {}  # one pass, not one per completion (quadratic in N)
+        for key, n in zip(keys, lengths):
+            low, high = bounds.get(key, (n, n))
+            bounds[key] = (min(low, n), max(high, n))
         out: list[float | None] = []
-        for i, n in enumerate(lengths):
-            mates = [lengths[j] for j, k in enumerate(keys) if k == keys[i]]
-            low, high = min(mates), max(mates)
+        for i, (key, n) in enumerate(zip(keys, lengths)):
+            low, high = bounds[key]
             lam = 0.0 if high == low else 0.5 - (n - low) / (high - low)
             out.append(None if right[i] is None else lam if right[i] >= 1.0 else min(0.0, lam))
         return out
