@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UserError, *USER_OS_ERRORS) as error:  # the user's mistake: one line, exit 2 (see workbench.errors)
         print(f"workbench {command}: {_one_line(error)}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as error:  # Ctrl-C: one line (training commands say how to resume), exit 130
+        print(f"\nworkbench {command}: {error or 'interrupted'}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
