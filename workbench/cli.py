@@ -29,7 +29,11 @@ USER_OS_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, Perm
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from workbench import __version__
+
     parser = argparse.ArgumentParser(prog="workbench", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}",
+                        help="print the installed version and exit")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)

@@ -23,22 +23,29 @@ any ``nn.Module``; the training loop only needs their ``compute_loss`` function.
 The corrections saved beside a checkpoint (length calibration, centering) and their
 apply are in :mod:`workbench.models.posthoc`.
 """
-from workbench.models.loading import (
-    ensure_pad_token,
-    eval_mode,
-    forward_scores,
-    is_decoder_config,
-    load_reward_model,
-    native_pooling,
-    pooling_of,
-    position_ids_for,
-    resolve_pooling,
-    reward_model_from_config,
-    save_reward_model,
-    score_texts,
-    unwrap,
-)
-from workbench.models.pooled import POOLINGS, PooledRewardModel, pool_hidden
+import importlib
+
+# Where each public name lives; imported on first use (PEP 562), so that light modules of this
+# package (checkpoint_files, posthoc) and `workbench --help` do not pay for transformers.
+_HOME = {
+    **dict.fromkeys(("ensure_pad_token", "eval_mode", "forward_scores", "is_decoder_config", "load_reward_model",
+                     "native_pooling", "pooling_of", "position_ids_for", "resolve_pooling",
+                     "reward_model_from_config", "save_reward_model", "score_texts", "unwrap"), "loading"),
+    **dict.fromkeys(("POOLINGS", "PooledRewardModel", "pool_hidden"), "pooled"),
+}
+
+
+def __getattr__(name: str):
+    if name not in _HOME:
+        raise AttributeError(f"module 'workbench.models' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"workbench.models.{_HOME[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_HOME))
+
 
 __all__ = [
     "load_reward_model", "reward_model_from_config", "save_reward_model", "score_texts", "forward_scores",

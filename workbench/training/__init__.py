@@ -36,17 +36,31 @@ compute_loss=None, collate_fn=None, evaluate_fn=None, evaluate_before=False) -> 
 * ``TrainConfig`` loads from YAML with :func:`load_config` (unknown keys and wrong
   types rejected, naming them); ``workbench train --config FILE.yaml`` uses it.
 """
-from workbench.training.config import LoraSettings, TrainConfig, from_dict, load_config
-from workbench.training.evaluate import evaluate, predict, score_records
-from workbench.training.loop import TrainResult, as_encoded, make_accelerator, train
-from workbench.training.metrics import kendall_tau, listwise_metrics, ndcg, pairwise_metrics
-from workbench.training.objectives import (
-    listwise_objective,
-    objective_for,
-    pairwise_objective,
-    score_lists,
-    score_pairs,
-)
+import importlib
+
+# Where each public name lives; imported on first use (PEP 562), so that reading a config or
+# building the command line (`workbench --help`) does not pay for torch and transformers.
+_HOME = {
+    **dict.fromkeys(("LoraSettings", "TrainConfig", "from_dict", "load_config"), "config"),
+    **dict.fromkeys(("evaluate", "predict", "score_records"), "evaluate"),
+    **dict.fromkeys(("TrainResult", "as_encoded", "make_accelerator", "train"), "loop"),
+    **dict.fromkeys(("kendall_tau", "listwise_metrics", "ndcg", "pairwise_metrics"), "metrics"),
+    **dict.fromkeys(("listwise_objective", "objective_for", "pairwise_objective", "score_lists", "score_pairs"),
+                    "objectives"),
+}
+
+
+def __getattr__(name: str):
+    if name not in _HOME:
+        raise AttributeError(f"module 'workbench.training' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"workbench.training.{_HOME[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_HOME))
+
 
 __all__ = [
     "TrainConfig", "LoraSettings", "load_config", "from_dict", "train", "TrainResult", "as_encoded",

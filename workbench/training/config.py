@@ -14,11 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workbench import losses
 from workbench.errors import UserError
 
 POOLINGS = ("auto", "first", "last", "mean")
 PRECISIONS = ("auto", "no", "bf16", "fp16")
+# workbench.losses.LOSSES' names, for --help without importing torch (a test keeps the two equal).
+LOSS_NAMES = ("bradley_terry", "hinge", "bradley_terry_ties", "plackett_luce", "listmle", "listnet", "ranknet", "lambdarank")
 
 
 @dataclass
@@ -48,7 +49,7 @@ class TrainConfig:
         "help": "auto|first|last|mean; auto: last token for decoders, first ([CLS]) for encoders"})
     loss: str = field(default="auto", metadata={
         "help": "auto (bradley_terry for pairs, plackett_luce for ranked lists) or a name in "
-                "workbench.losses.LOSSES: " + ", ".join(losses.LOSSES)})
+                "workbench.losses.LOSSES: " + ", ".join(LOSS_NAMES)})
     loss_kwargs: dict = field(default_factory=dict, metadata={
         "help": "the loss's keyword hyperparameters, bound by workbench.losses.get_loss"})
     center_weight: float = field(default=0.0, metadata={
@@ -113,6 +114,8 @@ class TrainConfig:
             raise UserError(f"mixed_precision must be {'|'.join(PRECISIONS)}, got {self.mixed_precision!r}")
         if self.resume and self.resume_from:
             raise UserError("resume and resume_from: pass one (resume takes the newest checkpoint in output_dir)")
+        from workbench import losses
+
         try:  # a typo in the loss or its hyperparameters fails here, naming the field, not at step 1
             losses.get_loss(self.loss, **(self.loss_kwargs or {})) if self.loss != "auto" else None
         except ValueError as error:
