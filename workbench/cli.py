@@ -9,7 +9,9 @@ command alike: one line on stderr, exit code 2, no traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import re
 import sys
 
@@ -60,6 +62,10 @@ def main(argv: list[str] | None = None) -> int:
     except (UserError, *USER_OS_ERRORS) as error:  # the user's mistake: one line, exit 2 (see workbench.errors)
         print(f"workbench {command}: {_one_line(error)}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `workbench score ... | head`: the reader has all it wanted
+        with contextlib.suppress(OSError, ValueError):  # no flush error at exit either
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt as error:  # Ctrl-C: one line (training commands say how to resume), exit 130
         print(f"\nworkbench {command}: {error or 'interrupted'}", file=sys.stderr)
         return 130

@@ -38,6 +38,7 @@ _HOME = {
 def __getattr__(name: str):
     if name not in _HOME:
         raise AttributeError(f"module 'workbench.models' has no attribute {name!r}")
+    importlib.import_module("workbench.models.loading")  # registers the pooled classes with transformers' Auto*
     value = getattr(importlib.import_module(f"workbench.models.{_HOME[name]}"), name)
     globals()[name] = value
     return value

@@ -213,7 +213,7 @@ def training_run(config: TrainConfig, command: str):
     from workbench.training.run_folder import prepare_run_folder, resume_hint
 
     folder = Path(config.output_dir)
-    existed = folder.exists()
+    existed, was_unfinished = folder.exists(), (folder / UNFINISHED_FILE).exists()
     if PartialState().is_main_process:
         prepare_run_folder(config, command)
     try:
@@ -221,9 +221,9 @@ def training_run(config: TrainConfig, command: str):
     except KeyboardInterrupt:
         raise KeyboardInterrupt(resume_hint(config, command)) from None
     except UserError:  # found before any step (a loss that does not fit the records ...): leave no trace
-        if PartialState().is_main_process and [p.name for p in folder.iterdir()] == [UNFINISHED_FILE]:
+        if PartialState().is_main_process and not was_unfinished:
             mark_finished(folder)
-            if not existed:
+            if not existed and not any(folder.iterdir()):
                 folder.rmdir()
         raise
     if PartialState().is_main_process:

@@ -118,8 +118,6 @@ def train(config: TrainConfig, train_data, eval_data=None, *, model=None, tokeni
     set_seed(config.seed)
     model, tokenizer = _prepare_model(config, model, tokenizer)
     check_max_length(config.max_length, model)
-    if config.save_model and config.output_dir and accelerator.is_main_process:
-        mark_unfinished(config.output_dir, command="train")  # until the final model is in place
     if collate_fn is None:
         train_data = as_encoded(train_data, tokenizer, config.max_length)
     if config.shared_prompt:  # checks that packing applies to this run (UserError if not), then its parts
@@ -158,6 +156,10 @@ def train(config: TrainConfig, train_data, eval_data=None, *, model=None, tokeni
     model.train()
     model, optimiser, loader, scheduler = accelerator.prepare(model, optimiser, loader, scheduler)
     run = fingerprint(train_data, config) if (config.save_every or resume) else None
+    if resume is not None:  # other data or batching: refused before anything is written
+        check_resume(resume, json.loads((resume / STATE_FILE).read_text()), run, config)
+    if config.save_model and config.output_dir and accelerator.is_main_process:
+        mark_unfinished(config.output_dir, command="train")  # until the final model is in place
     _run(config, accelerator, model, optimiser, scheduler, loader, sampler, compute_loss, evaluate_fn,
          total, result, resume, run)
     model = accelerator.unwrap_model(model)
@@ -271,8 +273,7 @@ def _resume(folder: Path | None, accelerator, result, run: dict | None, config) 
     """(step, epoch, batches to skip in that epoch) from the checkpoint ``folder``, or zeros."""
     if folder is None:
         return 0, 0, 0
-    state = json.loads((folder / STATE_FILE).read_text())  # resume_folder checked that it is there
-    check_resume(folder, state, run, config)
+    state = json.loads((folder / STATE_FILE).read_text())  # train() checked it against this run
     accelerator.load_state(str(folder))
     result.history = list(state["history"])
     return int(state["step"]), int(state["epoch"]), int(state["batches_done"])
