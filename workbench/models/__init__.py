@@ -13,7 +13,12 @@ token), so ``AutoModelForSequenceClassification.from_pretrained(path)`` and
 scores with no workbench import. :func:`ensure_pad_token` gives decoders a pad token
 distinct from eos, so a real trailing eos is never mistaken for padding. Other poolings
 (``first``/``last``/``mean`` against the grain) use :class:`PooledRewardModel`, saved with
-its self-contained code (load it with ``trust_remote_code=True``).
+its self-contained code and its own ``model_type``: plain transformers loads it with
+``trust_remote_code=True`` and refuses it without (never a backbone with random weights).
+Every save is written beside its folder and moved in once complete, and a folder whose
+run has not finished is refused (:mod:`workbench.models.checkpoint_files`). A tokenizer
+without a chat template (encoders such as the default MiniLM) gets a plain
+``role: content`` one (:data:`~workbench.models.loading.DEFAULT_CHAT_TEMPLATE`), saved with it.
 
 :func:`forward_scores` ``(model, input_ids, attention_mask) -> (N,)`` is the one place
 that runs a reward model; it passes position ids from the mask, so left and right

@@ -12,8 +12,14 @@ compute_loss=None, collate_fn=None, evaluate_fn=None, evaluate_before=False) -> 
   grouped by length, AdamW + linear warm-up/decay, gradient accumulation, clipping,
   bf16 on GPUs that support it (``mixed_precision="auto"``), optional gradient
   checkpointing and LoRA (``peft``), tqdm progress, logging, periodic evaluation,
-  resumable checkpoints (``save_every`` -> ``output_dir/checkpoint-N``; ``resume_from``)
-  and a final plain ``transformers`` checkpoint in ``output_dir``.
+  resumable checkpoints (``save_every`` -> ``output_dir/checkpoint-N``, each written whole;
+  ``resume`` takes the newest, ``resume_from`` a given one, refused when the data or
+  batching changed unless ``allow_resume_changes``; ``keep_checkpoints`` prunes old ones)
+  and a final plain ``transformers`` checkpoint in ``output_dir``, written beside it and
+  moved in; the folder carries ``RUN_UNFINISHED.json`` until then. The model trains in
+  train mode (dropout on) and is given back in the mode it came in. The command line
+  also refuses an ``output_dir`` holding another run unless ``overwrite``
+  (:mod:`workbench.training.run_folder`).
   ``config.batch_size`` is the global batch of one micro-step: under ``accelerate
   launch`` each of the N processes gets ``batch_size / N`` of every batch, so a
   2-process run follows the same optimisation path as one process. On a CPU-only box start N gloo processes

@@ -82,8 +82,8 @@ def add_train_arguments(parser: argparse.ArgumentParser, *, defaults: dict | Non
             group.add_argument(*flags, dest=f.name, type=_json_value, default=None, metavar="JSON", help=text)
     group.add_argument("--loss-arg", action="append", default=[], metavar="KEY=VALUE",
                        help="one loss hyperparameter, a JSON value (anything else is a string), e.g. "
-                            "--loss-arg ties=efron; goes into loss_kwargs")
-    group.add_argument("--lora-r", type=int, default=None, help="train LoRA adapters of this rank (needs peft)")
+                            "--loss-arg ties=efron; goes into loss_kwargs; repeat for more (default: none)")
+    group.add_argument("--lora-r", type=int, default=None, help="train LoRA adapters of this rank (>= 1; needs peft) (default: none, every weight trains)")
     parser.set_defaults(train_defaults=defaults)
 
 
