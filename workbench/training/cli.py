@@ -202,39 +202,50 @@ def write_summary(config: TrainConfig, result, **extra) -> dict:
     return summary
 
 
+def process_state():
+    """Accelerate's process state, set up as :func:`~workbench.training.make_accelerator` will
+    (``cpu=True`` without CUDA: how accelerate sees the ranks of CPU processes)."""
+    import torch
+    from accelerate import PartialState
+
+    return PartialState(cpu=not torch.cuda.is_available())
+
+
 @contextlib.contextmanager
 def training_run(config: TrainConfig, command: str):
     """The output folder around a training command: refused if it holds another run (unless
     --overwrite / --resume), cleared of the old run and marked unfinished on entry, unmarked when
     the block completes; Ctrl-C ends with one line saying how to resume (exit 130)."""
-    from accelerate import PartialState
-
     from workbench.models.checkpoint_files import UNFINISHED_FILE, mark_finished
     from workbench.training.run_folder import prepare_run_folder, resume_hint
 
     folder = Path(config.output_dir)
     existed, was_unfinished = folder.exists(), (folder / UNFINISHED_FILE).exists()
-    if PartialState().is_main_process:
+    state = process_state()
+    if state.is_main_process:
         prepare_run_folder(config, command)
+    state.wait_for_everyone()  # the other processes start once the folder is ready
     try:
         yield
     except KeyboardInterrupt:
         raise KeyboardInterrupt(resume_hint(config, command)) from None
     except UserError:  # found before any step (a loss that does not fit the records ...): leave no trace
-        if PartialState().is_main_process and not was_unfinished:
+        if state.is_main_process and not was_unfinished:
             mark_finished(folder)
             if not existed and not any(folder.iterdir()):
                 folder.rmdir()
         raise
-    if PartialState().is_main_process:
+    if state.is_main_process:
         mark_finished(folder)
 
 
 def check_run_folder(config: TrainConfig) -> None:
-    """The refusal of :func:`training_run`, before any slow work (and with nothing changed)."""
+    """The refusal of :func:`training_run`, before any slow work (and with nothing changed); on the
+    main process only, as under `accelerate launch` it may already have marked the folder."""
     from workbench.training.run_folder import check_run_folder as check
 
-    check(config)
+    if process_state().is_main_process:
+        check(config)
 
 
 def run_train(args) -> int:
