@@ -72,7 +72,8 @@ def run_train(args) -> int:
     """``workbench prm-train``: a PRM or ORM with every ``workbench train`` flag; writes metrics.json."""
     from workbench.prm.model import load_orm, load_prm
     from workbench.prm.train import train_orm, train_prm
-    from workbench.training.cli import build_config, check_model, check_run_folder, hold_out, training_run, write_summary
+    from workbench.training.cli import (build_config, check_model, check_run_folder, hold_out, training_run,
+                                        write_summary)
 
     config, data, eval_data = build_config(args)
     check_run_folder(config)

@@ -83,7 +83,8 @@ def add_train_arguments(parser: argparse.ArgumentParser, *, defaults: dict | Non
     group.add_argument("--loss-arg", action="append", default=[], metavar="KEY=VALUE",
                        help="one loss hyperparameter, a JSON value (anything else is a string), e.g. "
                             "--loss-arg ties=efron; goes into loss_kwargs; repeat for more (default: none)")
-    group.add_argument("--lora-r", type=int, default=None, help="train LoRA adapters of this rank (>= 1; needs peft) (default: none, every weight trains)")
+    group.add_argument("--lora-r", type=int, default=None,
+                       help="train LoRA adapters of this rank (>= 1; needs peft) (default: none, every weight trains)")
     parser.set_defaults(train_defaults=defaults)
 
 
@@ -359,7 +360,8 @@ def register(subparsers) -> None:
     train.set_defaults(func=run_train)
     odin = subparsers.add_parser("train-odin", help="train an ODIN reward model (quality + length heads)")
     add_train_arguments(odin)
-    odin.add_argument("--length-penalty", type=float, default=1.0, help="λ_L: weight of |ρ(r_Q, L)| - ρ(r_L, L) (default: 1.0)")
+    odin.add_argument("--length-penalty", type=float, default=1.0,
+                      help="λ_L: weight of |ρ(r_Q, L)| - ρ(r_L, L) (default: 1.0)")
     odin.add_argument("--orthogonality", type=float, default=1.0, help="λ_O: weight of |w_Q · w_L| (default: 1.0)")
     odin.set_defaults(func=run_train_odin)
     for name, func, help_text in (("score", run_score, "write each record's rewards as JSON lines"),):

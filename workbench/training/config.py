@@ -19,7 +19,8 @@ from workbench.errors import UserError
 POOLINGS = ("auto", "first", "last", "mean")
 PRECISIONS = ("auto", "no", "bf16", "fp16")
 # workbench.losses.LOSSES' names, for --help without importing torch (a test keeps the two equal).
-LOSS_NAMES = ("bradley_terry", "hinge", "bradley_terry_ties", "plackett_luce", "listmle", "listnet", "ranknet", "lambdarank")
+LOSS_NAMES = ("bradley_terry", "hinge", "bradley_terry_ties", "plackett_luce", "listmle", "listnet", "ranknet",
+              "lambdarank")
 
 
 @dataclass
