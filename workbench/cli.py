@@ -53,6 +53,11 @@ def _one_line(error: BaseException) -> str:
 def main(argv: list[str] | None = None) -> int:
     from workbench.errors import UserError
 
+    if (sys.argv[1:] if argv is None else argv) == ["--version"]:  # answered before any command module loads
+        from workbench import __version__
+
+        print(f"workbench {__version__}")
+        return 0
     args = build_parser().parse_args(argv)
     # `workbench annotate export ...` names itself in full: a command with subcommands stores
     # them in dest "<command>_command" (annotate_command)
