@@ -31,6 +31,7 @@ import torch
 from torch import nn
 from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel
 from transformers.modeling_outputs import SequenceClassifierOutput
+from transformers.models.auto.configuration_auto import CONFIG_MAPPING
 
 POOLINGS = ("first", "last", "mean")
 POOLED_MODEL_TYPE = "workbench_pooled_reward"
@@ -60,6 +61,17 @@ class PooledRewardConfig(PretrainedConfig):
     def __init__(self, backbone_model_type: str | None = None, **kwargs):
         self.backbone_model_type = backbone_model_type
         super().__init__(**kwargs)
+
+    def __getattr__(self, key: str):
+        """The backbone's aliases (GPT-2's ``hidden_size`` is its ``n_embd``), found only when a plain
+        lookup fails."""
+        backbone_type = self.__dict__.get("backbone_model_type")
+        if key.startswith("_") or backbone_type not in CONFIG_MAPPING:
+            raise AttributeError(key)
+        alias = CONFIG_MAPPING[backbone_type].attribute_map.get(key)
+        if alias is None:
+            raise AttributeError(key)
+        return getattr(self, alias)
 
     def backbone_config(self) -> PretrainedConfig:
         """The backbone's own config class, from this config's keys."""
