@@ -196,8 +196,11 @@ def check_max_length(max_length: int, model, flag: str = "max_length") -> None:
 
 def _run(config, accelerator, model, optimiser, scheduler, loader, sampler, compute_loss, evaluate_fn,
          total, result, resume, run) -> None:
-    """Optimiser steps until ``total``: accumulate, clip, step, log, evaluate, checkpoint."""
-    step, epoch, skip = _resume(resume, accelerator, result, run, config)
+    """Optimiser steps until ``total``: accumulate, clip, step, log, evaluate, checkpoint.
+
+    ``resume``: the checkpoint folder to start from, or None; ``run``: this run's fingerprint
+    (:func:`~workbench.training.run_folder.fingerprint`), saved in each checkpoint."""
+    step, epoch, skip = _resume(resume, accelerator, result)
     bar = tqdm(total=total, initial=step, desc="train", disable=not (config.progress and accelerator.is_main_process))
     window: dict[str, list] = {}  # metric name -> its values since the last log (floats or 0-d tensors)
     start = time.perf_counter()
@@ -269,7 +272,7 @@ def _batch_items(batch: dict) -> int:
     return len(next(iter(batch.values())))
 
 
-def _resume(folder: Path | None, accelerator, result, run: dict | None, config) -> tuple[int, int, int]:
+def _resume(folder: Path | None, accelerator, result) -> tuple[int, int, int]:
     """(step, epoch, batches to skip in that epoch) from the checkpoint ``folder``, or zeros."""
     if folder is None:
         return 0, 0, 0
