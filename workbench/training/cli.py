@@ -220,8 +220,9 @@ def training_run(config: TrainConfig, command: str):
     from workbench.models.checkpoint_files import UNFINISHED_FILE, mark_finished
     from workbench.training.run_folder import prepare_run_folder, resume_hint
 
-    folder = Path(config.output_dir)
-    existed, was_unfinished = folder.exists(), (folder / UNFINISHED_FILE).exists()
+    folder = Path(config.output_dir).absolute()
+    made = [p for p in (folder, *folder.parents) if not p.exists()]  # folders this run creates, innermost first
+    was_unfinished = (folder / UNFINISHED_FILE).exists()
     state = process_state()
     if state.is_main_process:
         prepare_run_folder(config, command)
@@ -233,8 +234,9 @@ def training_run(config: TrainConfig, command: str):
     except UserError:  # found before any step (a loss that does not fit the records ...): leave no trace
         if state.is_main_process and not was_unfinished:
             mark_finished(folder)
-            if not existed and not any(folder.iterdir()):
-                folder.rmdir()
+            for made_here in made:
+                if made_here.is_dir() and not any(made_here.iterdir()):
+                    made_here.rmdir()
         raise
     if state.is_main_process:
         mark_finished(folder)
