@@ -108,3 +108,65 @@ def test_as_typed_in_a_shell(place):
                           capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert done.stderr.strip().splitlines() == [done.stderr.strip()] and "bad.yaml" in done.stderr
+
+
+def _files(root) -> dict:
+    """Every file under ``root`` -> its bytes: a user mistake must change none of them."""
+    return {str(p): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_numbers_folders_and_names_are_checked_before_any_work(place, capsys, monkeypatch, tmp_path):
+    """Hostile flags for the training and scoring commands: exit 2, the flag / field / folder named,
+    no file of the user's changed (and no folder left behind)."""
+    import time
+
+    tiny, pairs = str(place / "tiny"), str(place / "pairs.jsonl")
+    unfinished = place / "unfinished"
+    save_reward_model(*tiny_reward_model("gpt2", seed=0), unfinished)
+    (unfinished / "RUN_UNFINISHED.json").write_text("{}")
+    monkeypatch.chdir(place)
+    before = _files(place)
+    base = ["--data", pairs, "--model", tiny, "--output", str(tmp_path / "new" / "rm")]
+    for command in ("train", "train-odin", "prm-train"):
+        for flags, expected in ((["--max-steps", "0"], "max_steps must be >= 1"),
+                                (["--max-steps", "-3"], "max_steps must be >= 1"),
+                                (["--learning-rate", "0"], "learning_rate must be > 0"),
+                                (["--epochs", "0"], "epochs must be > 0"),
+                                (["--warmup-ratio", "5"], "warmup_ratio must be in [0, 1]"),
+                                (["--weight-decay", "-1"], "weight_decay must be >= 0"),
+                                (["--max-grad-norm", "0"], "max_grad_norm must be > 0"),
+                                (["--save-every", "0"], "save_every must be >= 1"),
+                                (["--keep-checkpoints", "0"], "keep_checkpoints must be >= 1"),
+                                (["--eval-fraction", "0"], "--eval-fraction must be between 0 and 1"),
+                                (["--resume", "--resume-from", tiny], "resume and resume_from"),
+                                (["--output", str(place)], f"--output {place}: not empty"),
+                                (["--output", pairs], f"--output {pairs}: a file, not a folder")):
+            _mistake(capsys, [command, *base, *flags], expected)
+    _mistake(capsys, ["train", *base, "--max-length", "100000"], "max_length 100000", "position limit of 512")
+    _mistake(capsys, ["train", *base, "--resume"], "--resume", "no checkpoint-N folder", str(tmp_path / "new" / "rm"))
+    _mistake(capsys, ["train", *base, "--loss", "plackett_luce"], "listwise loss")  # found inside train()
+    started = time.perf_counter()  # offline by default: a file name is never tried on the Hub
+    _mistake(capsys, ["train", "--data", "nothere.jsonl", "--model", tiny], "nothere.jsonl")
+    _mistake(capsys, ["train", "--data", pairs, "--model", "./no_model"], "--model: no checkpoint at ./no_model")
+    _mistake(capsys, ["train", "--data", pairs, "--model", "tiny/no_model"], "--model: no checkpoint at tiny/no_model")
+    assert time.perf_counter() - started < 20
+    for flags, expected in ((["--max-length", "4"], "--max-length must be >= 8"),
+                            (["--batch-size", "0"], "--batch-size must be >= 1"),
+                            (["--max-length", "100000"], "--max-length 100000 is above")):
+        _mistake(capsys, ["score", "--model", tiny, "--data", pairs, *flags], expected)
+    _mistake(capsys, ["score", "--model", str(unfinished), "--data", pairs], str(unfinished), "unfinished training run")
+    _mistake(capsys, ["score", "--model", str(place), "--data", pairs], "--model: no checkpoint at", "config.json")
+    assert _files(place) == before and not (tmp_path / "new").exists()
+
+
+def test_version_and_a_light_command_line(place):
+    """`workbench --version`; building the training flags loads no torch (the --help budget)."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    done = subprocess.run([sys.executable, "-m", "workbench.cli", "--version"], capture_output=True, text=True,
+                          env=env, timeout=300)
+    assert done.returncode == 0 and done.stdout.startswith("workbench 0."), done
+    code = ("import argparse, sys\nfrom workbench.training.cli import register\n"
+            "import workbench.data.jsonl, workbench.models.checkpoint_files, workbench.training\n"
+            "register(argparse.ArgumentParser().add_subparsers())\nprint('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert done.stdout.strip() == "False", done.stderr

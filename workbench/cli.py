@@ -9,7 +9,9 @@ command alike: one line on stderr, exit code 2, no traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import os
 import re
 import sys
 
@@ -29,7 +31,11 @@ USER_OS_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, Perm
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from workbench import __version__
+
     parser = argparse.ArgumentParser(prog="workbench", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"workbench {__version__}",
+                        help="print the installed version and exit")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
@@ -47,6 +53,11 @@ def _one_line(error: BaseException) -> str:
 def main(argv: list[str] | None = None) -> int:
     from workbench.errors import UserError
 
+    if (sys.argv[1:] if argv is None else argv) == ["--version"]:  # answered before any command module loads
+        from workbench import __version__
+
+        print(f"workbench {__version__}")
+        return 0
     args = build_parser().parse_args(argv)
     # `workbench annotate export ...` names itself in full: a command with subcommands stores
     # them in dest "<command>_command" (annotate_command)
@@ -56,6 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     except (UserError, *USER_OS_ERRORS) as error:  # the user's mistake: one line, exit 2 (see workbench.errors)
         print(f"workbench {command}: {_one_line(error)}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `workbench score ... | head`: the reader has all it wanted
+        with contextlib.suppress(OSError, ValueError):  # no flush error at exit either
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt as error:  # Ctrl-C: one line (training commands say how to resume), exit 130
+        print(f"\nworkbench {command}: {error or 'interrupted'}", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

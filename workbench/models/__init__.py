@@ -13,7 +13,12 @@ token), so ``AutoModelForSequenceClassification.from_pretrained(path)`` and
 scores with no workbench import. :func:`ensure_pad_token` gives decoders a pad token
 distinct from eos, so a real trailing eos is never mistaken for padding. Other poolings
 (``first``/``last``/``mean`` against the grain) use :class:`PooledRewardModel`, saved with
-its self-contained code (load it with ``trust_remote_code=True``).
+its self-contained code and its own ``model_type``: plain transformers loads it with
+``trust_remote_code=True`` and refuses it without (never a backbone with random weights).
+Every save is written beside its folder and moved in once complete, and a folder whose
+run has not finished is refused (:mod:`workbench.models.checkpoint_files`). A tokenizer
+without a chat template (encoders such as the default MiniLM) gets a plain
+``role: content`` one (:data:`~workbench.models.loading.DEFAULT_CHAT_TEMPLATE`), saved with it.
 
 :func:`forward_scores` ``(model, input_ids, attention_mask) -> (N,)`` is the one place
 that runs a reward model; it passes position ids from the mask, so left and right
@@ -23,22 +28,30 @@ any ``nn.Module``; the training loop only needs their ``compute_loss`` function.
 The corrections saved beside a checkpoint (length calibration, centering) and their
 apply are in :mod:`workbench.models.posthoc`.
 """
-from workbench.models.loading import (
-    ensure_pad_token,
-    eval_mode,
-    forward_scores,
-    is_decoder_config,
-    load_reward_model,
-    native_pooling,
-    pooling_of,
-    position_ids_for,
-    resolve_pooling,
-    reward_model_from_config,
-    save_reward_model,
-    score_texts,
-    unwrap,
-)
-from workbench.models.pooled import POOLINGS, PooledRewardModel, pool_hidden
+import importlib
+
+# Where each public name lives; imported on first use (PEP 562), so that light modules of this
+# package (checkpoint_files, posthoc) and `workbench --help` do not pay for transformers.
+_HOME = {
+    **dict.fromkeys(("ensure_pad_token", "eval_mode", "forward_scores", "is_decoder_config", "load_reward_model",
+                     "native_pooling", "pooling_of", "position_ids_for", "resolve_pooling",
+                     "reward_model_from_config", "save_reward_model", "score_texts", "unwrap"), "loading"),
+    **dict.fromkeys(("POOLINGS", "PooledRewardModel", "pool_hidden"), "pooled"),
+}
+
+
+def __getattr__(name: str):
+    if name not in _HOME:
+        raise AttributeError(f"module 'workbench.models' has no attribute {name!r}")
+    importlib.import_module("workbench.models.loading")  # registers the pooled classes with transformers' Auto*
+    value = getattr(importlib.import_module(f"workbench.models.{_HOME[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_HOME))
+
 
 __all__ = [
     "load_reward_model", "reward_model_from_config", "save_reward_model", "score_texts", "forward_scores",

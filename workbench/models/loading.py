@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import inspect
+import json
 import shutil
 from pathlib import Path
 
@@ -23,15 +24,27 @@ from transformers.models.auto.modeling_auto import (
 )
 from transformers.utils import logging as hf_logging
 
-from workbench.models.pooled import POOLINGS, PooledRewardModel
+from workbench.errors import UserError
+from workbench.models.checkpoint_files import check_finished, move_model_files, temporary_folder_beside
+from workbench.models.pooled import POOLED_MODEL_TYPE, POOLINGS, PooledRewardConfig, PooledRewardModel
 
 REMOTE_CODE_FILE = "modeling_workbench_reward.py"
 PAD_TOKEN = "<|pad|>"
+# A plain line-per-turn chat format for tokenizers with none (encoders such as the default
+# MiniLM): chat records work with every backbone, and it is saved with the tokenizer, so
+# plain transformers renders a conversation exactly as training did.
+DEFAULT_CHAT_TEMPLATE = ("{% for message in messages %}{{ message['role'] }}: {{ message['content'] }}\n"
+                         "{% endfor %}{% if add_generation_prompt %}assistant: {% endif %}")
+
+# In this process the pooled checkpoints' config and model classes are known without remote
+# code; plain transformers (no workbench import) needs trust_remote_code=True (see pooled.py).
+AutoConfig.register(POOLED_MODEL_TYPE, PooledRewardConfig, exist_ok=True)
+AutoModelForSequenceClassification.register(PooledRewardConfig, PooledRewardModel, exist_ok=True)
 
 
 def is_decoder_config(config: PretrainedConfig) -> bool:
     """True for causal decoders (GPT-2, Llama, Qwen, ...), False for encoders (BERT, RoBERTa, ...)."""
-    model_type = getattr(config, "model_type", "")
+    model_type = getattr(config, "backbone_model_type", None) or getattr(config, "model_type", "")
     if model_type in MODEL_FOR_MASKED_LM_MAPPING_NAMES:
         return False
     if model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES:
@@ -114,9 +127,12 @@ def load_reward_model(
             return load_reward_model(default_backbone(), pooling=pooling, dtype=dtype, tokenizer=tokenizer,
                                      **model_kwargs)
     name_or_path = str(name_or_path)
+    check_checkpoint(name_or_path)
     config = AutoConfig.from_pretrained(name_or_path)
     if tokenizer is None:
         tokenizer = AutoTokenizer.from_pretrained(name_or_path)
+        if not getattr(tokenizer, "chat_template", None):
+            tokenizer.chat_template = DEFAULT_CHAT_TEMPLATE
     kwargs = dict(model_kwargs)
     if dtype is not None:
         kwargs["dtype"] = getattr(torch, dtype) if isinstance(dtype, str) else dtype
@@ -137,6 +153,30 @@ def load_reward_model(
     model.config.problem_type = "regression"
     ensure_pad_token(tokenizer, model)
     return model, tokenizer
+
+
+def looks_local(name: str) -> bool:
+    """True when ``name`` can only mean a path here: absolute, ``./``/``~``-relative, more than one
+    ``/``, a file suffix, or a first component that is a folder here (``runs/rm``)."""
+    from workbench.paths import looks_like_path
+
+    return looks_like_path(name)
+
+
+def check_checkpoint(name_or_path: str, flag: str = "--model") -> None:
+    """UserError, at once and offline, for a local checkpoint that is not there or not finished.
+
+    A Hub id is left to transformers; a name that can only be a path never goes to the Hub
+    (which would answer "Repo id must be in the form ..." after retries)."""
+    path = Path(name_or_path).expanduser()
+    if path.is_dir():
+        check_finished(path)
+        if not (path / "config.json").is_file():
+            raise UserError(f"{flag}: no checkpoint at {name_or_path} (a folder without config.json)")
+    elif path.exists():
+        raise UserError(f"{flag}: no checkpoint at {name_or_path} (a file, not a checkpoint folder)")
+    elif looks_local(name_or_path):
+        raise UserError(f"{flag}: no checkpoint at {name_or_path} (no such folder)")
 
 
 def reward_model_from_config(config: PretrainedConfig, *, pooling: str = "auto") -> PreTrainedModel:
@@ -233,20 +273,39 @@ def save_reward_model(model, tokenizer, path: str | Path) -> Path:
     """Write a checkpoint that ``AutoModelForSequenceClassification.from_pretrained(path)`` loads alone.
 
     LoRA adapters are merged first. A :class:`PooledRewardModel` (non-native pooling)
-    also gets ``modeling_workbench_reward.py`` and an ``auto_map``, so plain
-    transformers loads it with ``trust_remote_code=True``.
+    also gets ``modeling_workbench_reward.py``, an ``auto_map`` and its own ``model_type``,
+    so plain transformers loads it with ``trust_remote_code=True`` and refuses without.
+    Written to a temporary folder beside ``path`` and moved in once complete
+    (:func:`~workbench.models.checkpoint_files.move_model_files`): a failed save leaves
+    the old model as it was, and no file of the old model stays mixed in.
     """
     path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
     model = unwrap_for_saving(model)
-    if isinstance(model, PooledRewardModel):
-        shutil.copyfile(Path(__file__).with_name("pooled.py"), path / REMOTE_CODE_FILE)
-        model.config.auto_map = {
-            "AutoModelForSequenceClassification": f"{REMOTE_CODE_FILE[:-3]}.PooledRewardModel"}
     model.config.pad_token_id = tokenizer.pad_token_id
-    model.save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
+    staging = temporary_folder_beside(path)
+    try:
+        model.save_pretrained(staging)
+        tokenizer.save_pretrained(staging)
+        if isinstance(model, PooledRewardModel):
+            _mark_pooled(staging)
+        return move_model_files(staging, path)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _mark_pooled(folder: Path) -> None:
+    """Give a saved PooledRewardModel its code, its model_type and an auto_map (see pooled.py)."""
+    shutil.copyfile(Path(__file__).with_name("pooled.py"), folder / REMOTE_CODE_FILE)
+    config_file = folder / "config.json"
+    values = json.loads(config_file.read_text())
+    if values.get("model_type") != POOLED_MODEL_TYPE:
+        values["backbone_model_type"] = values.get("model_type")
+    values["model_type"] = POOLED_MODEL_TYPE
+    module = REMOTE_CODE_FILE[:-3]
+    values["auto_map"] = {"AutoConfig": f"{module}.PooledRewardConfig",
+                          "AutoModelForSequenceClassification": f"{module}.PooledRewardModel"}
+    config_file.write_text(json.dumps(values, indent=2, sort_keys=True) + "\n")
 
 
 def unwrap_for_saving(model):

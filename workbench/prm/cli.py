@@ -79,9 +79,11 @@ def run_train(args) -> int:
     """``workbench prm-train``: a PRM or ORM with every ``workbench train`` flag; writes metrics.json."""
     from workbench.prm.model import load_orm, load_prm
     from workbench.prm.train import train_orm, train_prm
-    from workbench.training.cli import build_config, check_model, hold_out, write_summary
+    from workbench.training.cli import (build_config, check_model, check_run_folder, hold_out, training_run,
+                                        write_summary)
 
     config, data, eval_data = build_config(args)
+    check_run_folder(config)
     check_model(config.model)
     records = _training_records(data, config.seed)
     held_out = _training_records(eval_data, config.seed) if eval_data else None
@@ -93,8 +95,9 @@ def run_train(args) -> int:
         def evaluate_fn(trained):
             return _held_out_metrics(args.kind, trained, tokenizer, held_out, config)
     trainer = train_prm if args.kind == "prm" else train_orm
-    result = trainer(records, config, model=model, tokenizer=tokenizer, evaluate_fn=evaluate_fn)
-    write_summary(config, result, kind=args.kind, last=result.history[-1] if result.history else {})
+    with training_run(config, "prm-train"):
+        result = trainer(records, config, model=model, tokenizer=tokenizer, evaluate_fn=evaluate_fn)
+        write_summary(config, result, kind=args.kind, last=result.history[-1] if result.history else {})
     return 0
 
 

@@ -12,8 +12,14 @@ compute_loss=None, collate_fn=None, evaluate_fn=None, evaluate_before=False) -> 
   grouped by length, AdamW + linear warm-up/decay, gradient accumulation, clipping,
   bf16 on GPUs that support it (``mixed_precision="auto"``), optional gradient
   checkpointing and LoRA (``peft``), tqdm progress, logging, periodic evaluation,
-  resumable checkpoints (``save_every`` -> ``output_dir/checkpoint-N``; ``resume_from``)
-  and a final plain ``transformers`` checkpoint in ``output_dir``.
+  resumable checkpoints (``save_every`` -> ``output_dir/checkpoint-N``, each written whole;
+  ``resume`` takes the newest, ``resume_from`` a given one, refused when the data or
+  batching changed unless ``allow_resume_changes``; ``keep_checkpoints`` prunes old ones)
+  and a final plain ``transformers`` checkpoint in ``output_dir``, written beside it and
+  moved in; the folder carries ``RUN_UNFINISHED.json`` until then. The model trains in
+  train mode (dropout on) and is given back in the mode it came in. The command line
+  also refuses an ``output_dir`` holding another run unless ``overwrite``
+  (:mod:`workbench.training.run_folder`).
   ``config.batch_size`` is the global batch of one micro-step: under ``accelerate
   launch`` each of the N processes gets ``batch_size / N`` of every batch, so a
   2-process run follows the same optimisation path as one process. On a CPU-only box start N gloo processes
@@ -36,17 +42,31 @@ compute_loss=None, collate_fn=None, evaluate_fn=None, evaluate_before=False) -> 
 * ``TrainConfig`` loads from YAML with :func:`load_config` (unknown keys and wrong
   types rejected, naming them); ``workbench train --config FILE.yaml`` uses it.
 """
-from workbench.training.config import LoraSettings, TrainConfig, from_dict, load_config
-from workbench.training.evaluate import evaluate, predict, score_records
-from workbench.training.loop import TrainResult, as_encoded, make_accelerator, train
-from workbench.training.metrics import kendall_tau, listwise_metrics, ndcg, pairwise_metrics
-from workbench.training.objectives import (
-    listwise_objective,
-    objective_for,
-    pairwise_objective,
-    score_lists,
-    score_pairs,
-)
+import importlib
+
+# Where each public name lives; imported on first use (PEP 562), so that reading a config or
+# building the command line (`workbench --help`) does not pay for torch and transformers.
+_HOME = {
+    **dict.fromkeys(("LoraSettings", "TrainConfig", "from_dict", "load_config"), "config"),
+    **dict.fromkeys(("evaluate", "predict", "score_records"), "evaluate"),
+    **dict.fromkeys(("TrainResult", "as_encoded", "make_accelerator", "train"), "loop"),
+    **dict.fromkeys(("kendall_tau", "listwise_metrics", "ndcg", "pairwise_metrics"), "metrics"),
+    **dict.fromkeys(("listwise_objective", "objective_for", "pairwise_objective", "score_lists", "score_pairs"),
+                    "objectives"),
+}
+
+
+def __getattr__(name: str):
+    if name not in _HOME:
+        raise AttributeError(f"module 'workbench.training' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"workbench.training.{_HOME[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_HOME))
+
 
 __all__ = [
     "TrainConfig", "LoraSettings", "load_config", "from_dict", "train", "TrainResult", "as_encoded",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import torch
+from tqdm.auto import tqdm
 
 from workbench.data import EncodedRecords, collator_for, encode_records
 from workbench.models import eval_mode
@@ -18,8 +19,8 @@ def eval_loader(data: EncodedRecords, pad_token_id: int, batch_size: int = 64):
 
 
 @torch.no_grad()
-def predict(model, data: EncodedRecords, pad_token_id: int, *, batch_size: int = 64):
-    """Rewards for every record in its original order.
+def predict(model, data: EncodedRecords, pad_token_id: int, *, batch_size: int = 64, progress: bool = False):
+    """Rewards for every record in its original order (``progress``: a tqdm bar on a terminal's stderr).
 
     pairwise -> (chosen (N,), rejected (N,)); listwise -> (scores (N, K_max), mask (N, K_max)).
     Under several processes each one scores everything with its (identical) model
@@ -31,7 +32,7 @@ def predict(model, data: EncodedRecords, pad_token_id: int, *, batch_size: int =
     k_max = max((len(it["responses"]) for it in data.items), default=0) if data.kind == "listwise" else 0
     parts: list[tuple] = []
     with eval_mode(model):  # no dropout; a model evaluated mid-training goes back to training
-        for batch in loader:
+        for batch in tqdm(loader, desc="score", unit="batch", disable=None if progress else True):
             batch = {k: v.to(device) for k, v in batch.items()}
             if data.kind == "pairwise":
                 out = score_pairs(model, batch)
@@ -58,10 +59,11 @@ def evaluate(model, data: EncodedRecords, pad_token_id: int, *, batch_size: int 
     return listwise_metrics(a, labels, b)
 
 
-def score_records(model, tokenizer, records: list, *, max_length: int = 512, batch_size: int = 64) -> list[dict]:
+def score_records(model, tokenizer, records: list, *, max_length: int = 512, batch_size: int = 64,
+                  progress: bool = False) -> list[dict]:
     """Rewards per record: ``{"chosen_score", "rejected_score"}`` or ``{"scores": [K]}``."""
     data = encode_records(records, tokenizer, max_length=max_length)
-    a, b = predict(model, data, tokenizer.pad_token_id, batch_size=batch_size)
+    a, b = predict(model, data, tokenizer.pad_token_id, batch_size=batch_size, progress=progress)
     if data.kind == "pairwise":
         return [{"chosen_score": float(c), "rejected_score": float(r)} for c, r in zip(a, b)]
     return [{"scores": a[n, : int(b[n].sum())].tolist()} for n in range(len(data))]

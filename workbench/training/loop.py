@@ -17,12 +17,12 @@ from workbench.data import EncodedRecords, LengthGroupedBatchSampler, Truncation
 from workbench.data.records import load_records
 from workbench.errors import UserError, mistakes_in
 from workbench.models import load_reward_model, save_reward_model
+from workbench.models.checkpoint_files import mark_finished, mark_unfinished
 from workbench.training.config import TrainConfig
 from workbench.training.evaluate import evaluate
 from workbench.training.objectives import objective_for
+from workbench.training.run_folder import STATE_FILE, check_resume, fingerprint, resume_folder, save_checkpoint
 from workbench.training.shared_prompt import shared_prompt_parts
-
-STATE_FILE = "trainer_state.json"
 
 
 @dataclass
@@ -113,11 +113,11 @@ def train(config: TrainConfig, train_data, eval_data=None, *, model=None, tokeni
     dict`` to :func:`workbench.training.evaluate` on ``eval_data``. ``model``/``tokenizer``
     default to ``load_reward_model(config.model, pooling=config.pooling)``.
     """
-    if config.resume_from and not (Path(config.resume_from) / STATE_FILE).is_file():  # before loading anything
-        raise UserError(f"resume_from={config.resume_from}: no {STATE_FILE} (not a checkpoint written by train)")
+    resume = resume_folder(config)  # before loading anything: a wrong folder fails at once
     accelerator = make_accelerator(config)
     set_seed(config.seed)
     model, tokenizer = _prepare_model(config, model, tokenizer)
+    check_max_length(config.max_length, model)
     if collate_fn is None:
         train_data = as_encoded(train_data, tokenizer, config.max_length)
     if config.shared_prompt:  # checks that packing applies to this run (UserError if not), then its parts
@@ -152,23 +152,55 @@ def train(config: TrainConfig, train_data, eval_data=None, *, model=None, tokeni
     steps_per_epoch = math.ceil(len(sampler) / config.grad_accum)
     total = config.max_steps or max(1, math.ceil(config.epochs * steps_per_epoch))
     optimiser, scheduler = _optimiser(config, model, total)
+    was_training = model.training  # from_pretrained gives eval mode: train with dropout, give it back as found
+    model.train()
     model, optimiser, loader, scheduler = accelerator.prepare(model, optimiser, loader, scheduler)
+    run = fingerprint(train_data, config) if (config.save_every or resume) else None
+    if resume is not None:  # other data or batching: refused before anything is written
+        check_resume(resume, json.loads((resume / STATE_FILE).read_text()), run, config)
+    if config.save_model and config.output_dir and accelerator.is_main_process:
+        mark_unfinished(config.output_dir, command="train")  # until the final model is in place
     _run(config, accelerator, model, optimiser, scheduler, loader, sampler, compute_loss, evaluate_fn,
-         total, result)
+         total, result, resume, run)
     model = accelerator.unwrap_model(model)
+    model.train(was_training)
     if evaluate_fn is not None:
         result.eval_metrics = evaluate_fn(model)
     result.model = model
     if config.save_model and config.output_dir and accelerator.is_main_process:
-        save_reward_model(model, tokenizer, config.output_dir)
+        save_reward_model(model, tokenizer, config.output_dir)  # atomic: written beside, moved in whole
+        mark_finished(config.output_dir)
     accelerator.wait_for_everyone()
     return result
 
 
+def position_limit(model) -> int | None:
+    """The most tokens the model's position embeddings cover, or None when it has no such limit."""
+    config = getattr(model, "config", None)
+    limit = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+    if not isinstance(limit, int):
+        return None
+    if "roberta" in str(getattr(config, "backbone_model_type", None) or getattr(config, "model_type", "")):
+        limit -= 2  # RoBERTa's positions start after the padding index (padding_idx + 1 = 2)
+    return limit
+
+
+def check_max_length(max_length: int, model, flag: str = "max_length") -> None:
+    """UserError before any work when ``max_length`` exceeds the model's position limit (it would
+    crash mid-run, at the first batch that long)."""
+    limit = position_limit(model)
+    if limit is not None and max_length > limit:
+        raise UserError(f"{flag} {max_length} is above the model's position limit of {limit} tokens "
+                        f"(its max_position_embeddings); pass --max-length {limit} or less")
+
+
 def _run(config, accelerator, model, optimiser, scheduler, loader, sampler, compute_loss, evaluate_fn,
-         total, result) -> None:
-    """Optimiser steps until ``total``: accumulate, clip, step, log, evaluate, checkpoint."""
-    step, epoch, skip = _resume(config, accelerator, result)
+         total, result, resume, run) -> None:
+    """Optimiser steps until ``total``: accumulate, clip, step, log, evaluate, checkpoint.
+
+    ``resume``: the checkpoint folder to start from, or None; ``run``: this run's fingerprint
+    (:func:`~workbench.training.run_folder.fingerprint`), saved in each checkpoint."""
+    step, epoch, skip = _resume(resume, accelerator, result)
     bar = tqdm(total=total, initial=step, desc="train", disable=not (config.progress and accelerator.is_main_process))
     window: dict[str, list] = {}  # metric name -> its values since the last log (floats or 0-d tensors)
     start = time.perf_counter()
@@ -195,7 +227,8 @@ def _run(config, accelerator, model, optimiser, scheduler, loader, sampler, comp
                 result.history.append({"step": step, "eval": evaluate_fn(accelerator.unwrap_model(model))})
                 start += time.perf_counter() - paused
             if config.save_every and step % config.save_every == 0:
-                _checkpoint(config, accelerator, step, epoch, micro + 1, result)
+                save_checkpoint(accelerator, config, step, {"step": step, "epoch": epoch, "batches_done": micro + 1,
+                                                            "history": result.history, "run": run})
             if step >= total:
                 break
         epoch, skip = epoch + 1, 0
@@ -239,22 +272,11 @@ def _batch_items(batch: dict) -> int:
     return len(next(iter(batch.values())))
 
 
-def _checkpoint(config, accelerator, step: int, epoch: int, batches_done: int, result) -> None:
-    """Resumable state (weights, optimiser, scheduler, RNG) in ``output_dir/checkpoint-<step>``."""
-    folder = Path(config.output_dir) / f"checkpoint-{step}"
-    accelerator.save_state(str(folder))
-    if accelerator.is_main_process:
-        state = {"step": step, "epoch": epoch, "batches_done": batches_done, "history": result.history}
-        (folder / STATE_FILE).write_text(json.dumps(state))
-    accelerator.wait_for_everyone()
-
-
-def _resume(config, accelerator, result) -> tuple[int, int, int]:
-    """(step, epoch, batches to skip in that epoch) from ``config.resume_from``, or zeros."""
-    if not config.resume_from:
+def _resume(folder: Path | None, accelerator, result) -> tuple[int, int, int]:
+    """(step, epoch, batches to skip in that epoch) from the checkpoint ``folder``, or zeros."""
+    if folder is None:
         return 0, 0, 0
-    folder = Path(config.resume_from)  # holds a STATE_FILE: train() checked before loading the model
+    state = json.loads((folder / STATE_FILE).read_text())  # train() checked it against this run
     accelerator.load_state(str(folder))
-    state = json.loads((folder / STATE_FILE).read_text())
     result.history = list(state["history"])
     return int(state["step"]), int(state["epoch"]), int(state["batches_done"])

@@ -112,7 +112,16 @@ def listwise_objective(loss: str = "plackett_luce", *, loss_kwargs: dict | None 
     return compute_loss
 
 
+# The loss a record kind gets when the user names none (TrainConfig.loss = "auto").
+DEFAULT_LOSS = {"pairwise": "bradley_terry", "listwise": "plackett_luce"}
+
+
+def resolve_loss(kind: str, loss: str) -> str:
+    """``auto`` -> the kind's default loss (:data:`DEFAULT_LOSS`); any other name as given."""
+    return DEFAULT_LOSS.get(kind, "bradley_terry") if loss == "auto" else loss
+
+
 def objective_for(kind: str, loss: str, *, loss_kwargs: dict | None = None, center_weight: float = 0.0):
-    """The objective for ``pairwise`` or ``listwise`` data."""
+    """The objective for ``pairwise`` or ``listwise`` data; ``loss="auto"`` picks the kind's default."""
     make = pairwise_objective if kind == "pairwise" else listwise_objective
-    return make(loss, loss_kwargs=loss_kwargs, center_weight=center_weight)
+    return make(resolve_loss(kind, loss), loss_kwargs=loss_kwargs, center_weight=center_weight)

@@ -59,7 +59,7 @@ from workbench import losses
 from workbench.errors import UserError
 from workbench.models.loading import is_decoder_config, pooling_of, unwrap
 from workbench.models.pooled import PooledRewardModel
-from workbench.training.objectives import listwise_objective
+from workbench.training.objectives import listwise_objective, resolve_loss
 
 KERNELS_TAKING_DENSE_MASKS = ("eager", "sdpa")
 
@@ -231,6 +231,6 @@ def shared_prompt_parts(config, model, tokenizer, kind: str | None, *, num_proce
     if isinstance(core, PooledRewardModel) and num_processes > 1:
         raise UserError("shared_prompt=True with a re-pooled (PooledRewardModel) backbone runs outside DDP's "
                         "forward; in multi-process runs use the model's native pooling or shared_prompt=False")
-    objective = shared_prompt_objective(config.loss, loss_kwargs=config.loss_kwargs,
+    objective = shared_prompt_objective(resolve_loss("listwise", config.loss), loss_kwargs=config.loss_kwargs,
                                         center_weight=config.center_weight)
     return SharedPromptCollator(tokenizer.pad_token_id), objective
