@@ -34,11 +34,11 @@ def _flatten(model_dir: str, data: str, max_length: int, unit: str):
     from workbench.training import score_records
     from workbench.training.cli import check_model
 
-    check_model(model_dir)
     if max_length < 1:
         raise UserError(f"--max-length must be >= 1 (tokens per text), got {max_length}")
-    with mistakes_in(data):
+    with mistakes_in(data):  # the cheap checks first: a bad data file is named before a model loads
         records = load_records(data)
+    check_model(model_dir)
     if Path(model_dir).is_dir() and not (Path(model_dir) / "config.json").is_file():
         raise UserError(f"--model {model_dir}: no config.json there, so not a checkpoint folder")
     model, tokenizer = load_reward_model(model_dir)
