@@ -25,27 +25,39 @@ calibration and a checkpoint doctor.
 * :mod:`~workbench.evaluation.bundled`: the small sets in ``data/eval/`` and their builder.
 * :mod:`~workbench.evaluation.cli`: ``workbench eval`` and ``workbench doctor``.
 """
-from workbench.evaluation.baselines import BASELINES, baseline_scores
-from workbench.evaluation.bundled import BUNDLED_SETS, build_bundled_sets, bundled_path, load_bundled
-from workbench.evaluation.calibration import (
-    CalibrationReport,
-    RewardTemperature,
-    calibration_pairs,
-    calibration_report,
-    expected_calibration_error,
-    fit_temperature,
-    load_temperature,
-    pair_probabilities,
-)
-from workbench.evaluation.doctor import DoctorReport, Tolerances, diagnose, texts_from
-from workbench.evaluation.formats import EvalExample, EvalSet, load_eval_set
-from workbench.evaluation.report import EvalReport, SubsetScore, compare_scores, evaluate_scores
-from workbench.evaluation.rules import best_of_n_outcome, pair_outcomes, section_scores
-from workbench.evaluation.scoring import ScoredSet, flatten_responses, regroup_scores, score_set
-from workbench.evaluation.uncertainty import Interval, ScoreTally, bootstrap_interval, holm, paired_difference
+import importlib
+
+# Where each public name lives; imported on first use (PEP 562), so that `workbench --help`
+# (which registers `eval` and `doctor` from evaluation/cli.py) pays for neither torch nor scipy.
+_HOME = {
+    **dict.fromkeys(("BASELINES", "baseline_scores"), "baselines"),
+    **dict.fromkeys(("BUNDLED_SETS", "build_bundled_sets", "bundled_path", "load_bundled"), "bundled"),
+    **dict.fromkeys(("CalibrationReport", "RewardTemperature", "calibration_pairs", "calibration_report",
+                     "expected_calibration_error", "fit_temperature", "load_temperature",
+                     "pair_probabilities"), "calibration"),
+    **dict.fromkeys(("DoctorReport", "Tolerances", "diagnose", "texts_from"), "doctor"),
+    **dict.fromkeys(("EvalExample", "EvalSet", "load_eval_set"), "formats"),
+    **dict.fromkeys(("EvalReport", "SubsetScore", "compare_scores", "evaluate_scores"), "report"),
+    **dict.fromkeys(("best_of_n_outcome", "pair_outcomes", "section_scores"), "rules"),
+    **dict.fromkeys(("ScoredSet", "flatten_responses", "regroup_scores", "score_set"), "scoring"),
+    **dict.fromkeys(("Interval", "ScoreTally", "bootstrap_interval", "holm", "paired_difference"), "uncertainty"),
+}
+
+
+def __getattr__(name: str):
+    if name not in _HOME:
+        raise AttributeError(f"module 'workbench.evaluation' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"workbench.evaluation.{_HOME[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_HOME))
 
 __all__ = [
-    "EvalExample", "EvalSet", "load_eval_set", "score_set", "ScoredSet", "flatten_responses", "regroup_scores", "evaluate_scores", "compare_scores",
+    "EvalExample", "EvalSet", "load_eval_set", "score_set", "ScoredSet", "flatten_responses", "regroup_scores",
+    "evaluate_scores", "compare_scores",
     "EvalReport", "SubsetScore", "pair_outcomes", "best_of_n_outcome", "section_scores", "BASELINES",
     "baseline_scores", "Interval", "ScoreTally", "bootstrap_interval", "paired_difference", "holm",
     "CalibrationReport", "calibration_report", "calibration_pairs", "expected_calibration_error",
