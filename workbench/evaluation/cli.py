@@ -13,6 +13,7 @@ calibration of ``sigma(r_chosen - r_rejected)``. ``doctor`` exits 1 when a check
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -229,7 +230,8 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--fit-temperature", action="store_true",
                    help="fit a temperature on --data and save temperature.json beside --model")
-    p.add_argument("--progress", action="store_true", help="show a progress bar while scoring")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=True,
+                   help="a progress bar on stderr while scoring, when stderr is a terminal (default: on)")
     p.add_argument("--raw", action="store_true",
                    help="ignore the length calibration and centering saved beside --model (applied by default, "
                         "as `workbench score` applies them; the output's `corrections` lists those used)")
@@ -244,7 +246,6 @@ def register(subparsers) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    import argparse
 
     parser = argparse.ArgumentParser(prog="workbench")
     register(parser.add_subparsers(dest="command", required=True))

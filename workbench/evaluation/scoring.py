@@ -86,7 +86,7 @@ def score_sequences(model, sequences: list[list[int]], pad_token_id: int, *, bat
     device = next(model.parameters()).device
     batches = token_budget_batches([len(sequences[i]) for i in order], batch_size, max_tokens)
     with eval_mode(model):
-        for start, stop in tqdm(batches, desc="score", disable=not progress, leave=False):
+        for start, stop in tqdm(batches, desc="score", disable=None if progress else True, leave=False):
             idx = order[start:stop]
             ids, mask = pad_sequences([sequences[i] for i in idx], pad_token_id, padding_side=padding_side)
             scores[idx] = forward_scores(model, ids.to(device), mask.to(device)).cpu().double().numpy()
