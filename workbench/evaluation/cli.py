@@ -246,7 +246,6 @@ def register(subparsers) -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-
     parser = argparse.ArgumentParser(prog="workbench")
     register(parser.add_subparsers(dest="command", required=True))
     cli_args = parser.parse_args()
