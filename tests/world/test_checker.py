@@ -20,7 +20,8 @@ def test_the_gold_solution_is_right(problem):
 
 def test_a_misread_operation_is_wrong_from_that_step_on(problem):
     """"Ann takes 3" read as + 3: 12 + 3 = 15 is true arithmetic but the wrong operation; 15 * 2 = 30 carries it."""
-    text = "Tom has 7 + 5 = 12 apples.\nTom has 12 + 3 = 15 apples.\nTom has 15 * 2 = 30 apples.\n#### 30"
+    text = ("He gets 5 more, so Tom has 7 + 5 = 12 apples.\nAnn takes 3, so Tom has 12 + 3 = 15 apples.\n"
+            "He doubles them, so Tom has 15 * 2 = 30 apples.\n#### 30")
     record = label_solution(problem, text)
     assert record.labels == [1.0, 0.0, 0.0] and record.meta["errors"] == [None, "operation", "carried"]
     assert record.first_error == 1 and not record.is_correct and solution_kind(record) == "wrong"
@@ -28,19 +29,24 @@ def test_a_misread_operation_is_wrong_from_that_step_on(problem):
 
 def test_right_answer_after_a_slip_is_flagged(problem):
     """7 + 5 = 13 is a slip; the next step starts again from the true 12, so the answer 18 is right."""
-    text = "Tom has 7 + 5 = 13 apples.\nTom has 12 - 3 = 9 apples.\nTom has 9 * 2 = 18 apples.\n#### 18"
+    text = ("He gets 5 more, so Tom has 7 + 5 = 13 apples.\nAnn takes 3, so Tom has 12 - 3 = 9 apples.\n"
+            "He doubles them, so Tom has 9 * 2 = 18 apples.\n#### 18")
     record = label_solution(problem, text)
     assert record.labels == [0.0, 0.0, 0.0] and record.meta["errors"] == ["slip", "recovered", None]
     assert record.is_correct and record.meta["kind"] == "right_after_wrong"
 
 
+S1, S2, S3 = ("He gets 5 more, so Tom has 7 + 5 = 12 apples.", "Ann takes 3, so Tom has 12 - 3 = 9 apples.",
+              "He doubles them, so Tom has 9 * 2 = 18 apples.")
+
+
 @pytest.mark.parametrize("steps, errors", [
-    (["Tom has 7 + 6 = 13 apples."], ["copy"]),                         # the operand is not the question's
-    (["Tom has 7 + 5 = 12 apples.", "Tom has 21 - 3 = 18 apples."], [None, "copy"]),  # 12 copied as 21
-    (["Tom has 7 + 5 = 12 pens."], ["format"]),                         # another item
+    (["He gets 5 more, so Tom has 7 + 6 = 13 apples."], ["copy"]),           # the operand is not the question's
+    ([S1, "Ann takes 3, so Tom has 21 - 3 = 18 apples."], [None, "copy"]),  # 12 copied as 21
+    (["Ann takes 3, so Tom has 7 - 3 = 4 apples."], ["copy"]),               # restates another sentence
+    (["He gets 5 more, so Tom has 7 + 5 = 12 pens."], ["format"]),           # another item
     (["Tom has 7 plus 5 is 12."], ["format"]),
-    (["Tom has 7 + 5 = 12 apples.", "Tom has 12 - 3 = 9 apples.", "Tom has 9 * 2 = 18 apples.",
-      "Tom has 18 + 1 = 19 apples."], [None, None, None, "extra"]),
+    ([S1, S2, S3, "He gets 1 more, so Tom has 18 + 1 = 19 apples."], [None, None, None, "extra"]),
 ])
 def test_error_kinds(problem, steps, errors):
     record = label_solution(problem, steps)
@@ -50,20 +56,20 @@ def test_error_kinds(problem, steps, errors):
 
 
 def test_a_stopped_solution_has_right_steps_and_a_wrong_outcome(problem):
-    record = label_solution(problem, ["Tom has 7 + 5 = 12 apples.", "#### 12"])
+    record = label_solution(problem, [S1, "#### 12"])
     assert record.labels == [1.0] and record.answer == "12" and not record.is_correct
     assert not record.meta["complete"] and record.meta["kind"] == "wrong"
 
 
 def test_question_text_and_list_input_give_the_same_labels(problem):
-    text = "Tom has 7 + 5 = 12 apples.\nTom has 12 - 3 = 8 apples.\n#### 8"
+    text = S1 + "\nAnn takes 3, so Tom has 12 - 3 = 8 apples.\n#### 8"
     by_text, by_lines = label_solution(QUESTION, text), label_solution(problem, text.split("\n"))
     assert by_text.labels == by_lines.labels == [1.0, 0.0] and by_text.answer == by_lines.answer == "8"
     assert answer_correct(problem, problem.solution) and not answer_correct(problem, text)
-    assert not answer_correct(problem, "Tom has 7 + 5 = 12 apples.")  # no answer line
+    assert not answer_correct(problem, S1)  # no answer line
 
 
 def test_parse_step():
-    assert parse_step("Tom has 12 - 3 = 9 apples.") == {"name": "Tom", "a": 12, "op": "-", "b": 3, "c": 9,
-                                                         "item": "apples"}
+    assert parse_step(S2) == {"clause": "Ann takes 3", "name": "Tom", "a": 12, "op": "-", "b": 3, "c": 9,
+                              "item": "apples"}
     assert parse_step("#### 9") is None

@@ -29,8 +29,9 @@ def test_hand_worked_problem():
     """7 + 5 = 12, 12 - 3 = 9 ("Ann takes 3"), 9 * 2 = 18 ("doubles")."""
     problem = parse_question("Tom has 7 apples. He gets 5 more. Ann takes 3. He doubles them. "
                              "How many apples does Tom have?")
-    assert problem.steps == ("Tom has 7 + 5 = 12 apples.", "Tom has 12 - 3 = 9 apples.",
-                             "Tom has 9 * 2 = 18 apples.")
+    assert problem.steps == ("He gets 5 more, so Tom has 7 + 5 = 12 apples.",
+                             "Ann takes 3, so Tom has 12 - 3 = 9 apples.",
+                             "He doubles them, so Tom has 9 * 2 = 18 apples.")
     assert problem.answer == 18 and problem.confusable_steps == [1, 2]
 
 

@@ -7,9 +7,9 @@
     solution_kind(record)  # "right", "wrong" or "right_after_wrong"
 
 **What a step label means.** ``labels[i] = 1`` iff steps ``0..i`` are all
-exactly right: each parses as ``<name> has a op b = c <item>.`` and states the
-problem's own operation ``op``, its operand ``b``, the true running value ``a``
-and the true result ``c``. Once a step is wrong every later label is 0, even
+exactly right: each parses as ``<sentence>, so <name> has a op b = c <item>.``
+and restates the problem's sentence for that step, its operation ``op``, its
+operand ``b``, the true running value ``a`` and the true result ``c``. Once a step is wrong every later label is 0, even
 when a later step happens to get back to the true value: the label answers
 "is the solution still on a correct path after step i?" (Lightman et al.,
 2023, count a solution's steps up to its first error; Math-Shepherd, Wang et
@@ -23,9 +23,9 @@ step labels 1 and ``is_correct`` False; ``meta["complete"]`` flags it.
 **What is wrong with a step** (``meta["errors"]``, one per step, the first that
 applies; None for a right step): ``"format"`` (not the step shape, or another
 name or item), ``"extra"`` (more steps than operations), ``"operation"`` (not
-the problem's operator: a misread phrase), ``"copy"`` (an operand that is not
-the problem's, or a running value that is not the one the previous step
-stated), ``"slip"`` (``a op b != c``, checked by
+the problem's operator: a misread phrase), ``"copy"`` (another sentence
+restated, an operand that is not the problem's, or a running value that is
+not the one the previous step stated), ``"slip"`` (``a op b != c``, checked by
 ``workbench.prm.verify.verify_arithmetic``), ``"carried"`` (locally
 consistent, but builds on an earlier error), ``"recovered"`` (not the value
 the previous step stated, but the true one: back on the true values after
@@ -45,11 +45,12 @@ from workbench.prm.verify import verify_arithmetic
 from workbench.world.tasks import WorldProblem, parse_question
 
 KINDS = ("right", "wrong", "right_after_wrong")
-STEP = re.compile(r"(?P<name>[A-Z][a-z]+) has (?P<a>\d+) (?P<op>[-+*]) (?P<b>\d+) = (?P<c>\d+) (?P<item>[a-z]+)\.$")
+STEP = re.compile(r"(?P<clause>[^,]+), so (?P<name>[A-Z][a-z]+) has (?P<a>\d+) (?P<op>[-+*]) (?P<b>\d+) = (?P<c>\d+)"
+                  r" (?P<item>[a-z]+)\.$")
 
 
 def parse_step(step: str) -> dict | None:
-    """``{"name", "a", "op", "b", "c", "item"}`` of a step (numbers as int), or None when it is not the shape."""
+    """``{"clause", "name", "a", "op", "b", "c", "item"}`` of a step (numbers as int), or None if not the shape."""
     match = STEP.match(step.strip())
     if match is None:
         return None
@@ -69,6 +70,8 @@ def step_error(problem: WorldProblem, index: int, step: str, stated_before: int 
     if parts is None or parts["name"] != problem.name or parts["item"] != problem.item:
         return "format"
     operation, true_before = problem.operations[index], problem.values[index]
+    if parts["clause"] + "." != operation.sentence:
+        return "copy"  # restates another sentence (or a garbled one): not this step's operation
     if parts["op"] != operation.operator:
         return "operation"
     if parts["b"] != operation.operand:

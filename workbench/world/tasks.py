@@ -2,18 +2,24 @@
 
     problems = make_problems(100, steps=(3, 8), seed=0)
     problems[0].question   # 'Tom has 7 apples. He gets 5 more. Ann gives him 3. ... How many apples does Tom have?'
-    problems[0].solution   # 'Tom has 7 + 5 = 12 apples.\\nTom has 12 + 3 = 15 apples.\\n...\\n#### 30'
+    problems[0].solution   # 'He gets 5 more, so Tom has 7 + 5 = 12 apples.\\n...\\n#### 30'
 
 A problem is a start quantity and S operations (3-8 by default), one sentence
 each. Its gold solution has one step per operation, always the same shape
 
-    <name> has <a> <op> <b> = <c> <item>.
+    <the question's sentence>, so <name> has <a> <op> <b> = <c> <item>.
+    He gets 5 more, so Tom has 7 + 5 = 12 apples.
 
 (``a`` the running value, ``op`` one of ``+ - *``, ``b`` the operand, ``c`` the
 new running value), then the final-answer line ``#### <answer>`` that
 ``workbench.prm.records.split_steps`` reads. One shape keeps the language
-trivial, so all a tiny model has to learn is the reasoning: which sentence is
-next, which operation its phrase means, which number to copy, and the sum.
+trivial, so all a tiny model has to learn is the reasoning: which operation
+a phrase means, which number to copy, and the sum. A step restates its
+sentence because finding "the next sentence" is copying what follows the
+previous one (an induction head, which two layers learn in a few hundred
+steps); without it a tiny model spends most of its training learning to count
+sentences, and a verifier must do the same to know which operation a step
+should have used.
 
 Why these choices:
 
@@ -108,9 +114,13 @@ def apply(kind: str, value: int, operand: int) -> int:
     raise ValueError(f"unknown operation {kind!r}; choose one of {sorted(OPERATORS)}")
 
 
-def step_text(name: str, item: str, before: int, operator: str, operand: int, after: int) -> str:
-    """The one step shape: ``step_text("Tom", "apples", 7, "+", 5, 12) == "Tom has 7 + 5 = 12 apples."``."""
-    return f"{name} has {before} {operator} {operand} = {after} {item}."
+def step_text(sentence: str, name: str, item: str, before: int, operator: str, operand: int, after: int) -> str:
+    """The one step shape: the question's sentence, then its arithmetic.
+
+    >>> step_text("He gets 5 more.", "Tom", "apples", 7, "+", 5, 12)
+    'He gets 5 more, so Tom has 7 + 5 = 12 apples.'
+    """
+    return f"{sentence.rstrip('.')}, so {name} has {before} {operator} {operand} = {after} {item}."
 
 
 def answer_line(answer: int | str) -> str:
@@ -181,7 +191,7 @@ def make_problem(rng: random.Random, *, steps: tuple[int, int] = (3, 8), max_val
         sentence = phrase.text.format(subject=subject, object=object_, friend=rng.choice(friends), n=operand)
         operation = Operation(phrase.kind, operand, phrase, sentence)
         after = apply(phrase.kind, values[-1], operand)
-        gold.append(step_text(name, item, values[-1], operation.operator, operand, after))
+        gold.append(step_text(sentence, name, item, values[-1], operation.operator, operand, after))
         operations.append(operation)
         values.append(after)
     question = " ".join([f"{name} has {start} {item}.", *(o.sentence for o in operations),
@@ -248,7 +258,7 @@ def parse_question(question: str) -> WorldProblem:
         operand = phrase.operand if phrase.operand is not None else int(match["n"])
         operation = Operation(phrase.kind, operand, phrase, sentence)
         after = apply(phrase.kind, values[-1], operand)
-        gold.append(step_text(name, item, values[-1], operation.operator, operand, after))
+        gold.append(step_text(sentence, name, item, values[-1], operation.operator, operand, after))
         operations.append(operation)
         values.append(after)
     return WorldProblem(question.strip(), name, item, start, tuple(operations), tuple(values), tuple(gold),

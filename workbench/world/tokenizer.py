@@ -37,7 +37,7 @@ from workbench.world.tasks import ITEMS, NAMES, PHRASES
 
 SPECIALS = ["<pad>", "<s>", "</s>", "<unk>"]
 SPLIT_PATTERN = r" ?[A-Za-z]+| ?[0-9]| ?#+| ?[^\sA-Za-z0-9#]|\n| +"
-_EXTRA_WORDS = ("has How many does have Then So The answer is more them".split()
+_EXTRA_WORDS = ("has How many does have so Then So The answer is more them".split()
                 + ["+", "-", "*", "=", ".", "?", ",", "####", "\n", " "])
 
 

@@ -98,7 +98,7 @@ def make_trace(problem: WorldProblem, rng: random.Random, config: TraceConfig = 
         if just_erred and rng.random() < config.recover_rate:
             stated = problem.values[index]  # re-read the question: back on the true values
         a, operator, b, c = _step(problem, index, stated, rng, config)
-        lines.append(step_text(problem.name, problem.item, a, operator, b, c))
+        lines.append(step_text(problem.operations[index].sentence, problem.name, problem.item, a, operator, b, c))
         # only the step right after a fresh mistake may recover: a student who carries on
         # from a wrong value does not notice later
         just_erred = stated == problem.values[index] and c != problem.values[index + 1]
