@@ -12,7 +12,7 @@ NB_TIMEOUT ?= 600
 # jobs running, a tiny matmul took 90x longer. Sleeping waits cost nothing alone.
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: demo test install system-deps test-unit test-notebooks bench clean
+.PHONY: demo test install system-deps test-fast test-unit test-notebooks bench clean
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -36,6 +36,10 @@ test: install system-deps
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m pytest -q tests/
 	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m pytest -q --nbval-lax --nbval-current-env \
 		--nbval-sanitize-with notebooks/sanitize.cfg --nbval-cell-timeout=$(NB_TIMEOUT) -p no:cacheprovider notebooks/
+
+# The contributor's loop: no servers, browsers, sandbox, second processes or TRL (README: test tiers).
+test-fast: install
+	HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 $(PY) -m pytest -q -m "not slow" tests/
 
 test-unit: install
 	HF_HUB_OFFLINE=1 $(PY) -m pytest -q tests/

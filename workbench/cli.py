@@ -1,25 +1,30 @@
 """`workbench ...`: the command line.
 
 Each area of the package that has commands exposes ``register(subparsers)``
-in its own module; this file only lists those modules, so adding a command
-never means editing another area's code.
+in its own ``cli.py``; this file only lists those modules, so adding a command
+never means editing another area's code. A user's mistake (a :class:`~workbench.errors.UserError`,
+or a file that is missing, a folder or unreadable) is reported here, for every
+command alike: one line on stderr, exit code 2, no traceback.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 
 # Modules that define `register(subparsers)`; each adds its own subcommands.
 COMMAND_MODULES = [
     "workbench.demo",
     "workbench.training.cli",
-    "workbench.analysis.commands",
-    "workbench.annotate.serve",
+    "workbench.analysis.cli",
+    "workbench.annotate.cli",
     "workbench.prm.cli",
     "workbench.rewards.cli",
     "workbench.aggregation.cli",
 ]
+# What the OS says about a path the user named (open(), Path.read_text() ...): their mistake, not a bug.
+USER_OS_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,14 +35,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(error: BaseException) -> str:
+    """The message on one line; an OSError as ``<file>: <what the OS said>``."""
+    if isinstance(error, OSError) and error.filename is not None and error.strerror:
+        return f"{error.filename}: {error.strerror.lower()}"
+    text = re.sub(r":\s*\n\s*", ": ", str(error).strip())  # "2 bad records:\n  row 1 ...\n  row 4 ..."
+    return re.sub(r"\s*\n\s*", "; ", text)                # -> "2 bad records: row 1 ...; row 4 ..."
+
+
 def main(argv: list[str] | None = None) -> int:
     from workbench.errors import UserError
 
     args = build_parser().parse_args(argv)
+    # `workbench annotate export ...` names itself in full: a command with subcommands stores
+    # them in dest "<command>_command" (annotate_command)
+    command = " ".join(filter(None, [args.command, getattr(args, f"{args.command.replace('-', '_')}_command", None)]))
     try:
         return int(args.func(args) or 0)
-    except UserError as error:  # the user's mistake: one line, exit 2 (see workbench.errors)
-        print(f"workbench {args.command}: {error}", file=sys.stderr)
+    except (UserError, *USER_OS_ERRORS) as error:  # the user's mistake: one line, exit 2 (see workbench.errors)
+        print(f"workbench {command}: {_one_line(error)}", file=sys.stderr)
         return 2
 
 

@@ -47,6 +47,12 @@ def run_demo(*, n_pairs: int | None = None, epochs: float = 1.0, output_dir: str
 
 
 def _main(args) -> int:
+    from workbench.errors import UserError
+
+    if args.pairs is not None and args.pairs < 1:
+        raise UserError(f"--pairs must be >= 1, got {args.pairs}")
+    if args.epochs <= 0:
+        raise UserError(f"--epochs must be > 0, got {args.epochs}")
     result = run_demo(n_pairs=args.pairs, epochs=args.epochs, output_dir=args.output)
     print(f"trained MiniLM on {result['n_train']} pairs from {result['data']} "
           f"({result['pairs_per_second']:.1f} pairs/s, {result['seconds']:.0f} s in all)")
@@ -58,6 +64,7 @@ def _main(args) -> int:
 
 
 def register(subparsers) -> None:
+    """Add ``demo`` to the ``workbench`` command (a command of its own, so it stays beside run_demo)."""
     parser = subparsers.add_parser("demo", help="train the default MiniLM reward model on the bundled preferences")
     parser.add_argument("--pairs", type=int, default=None, help="training pairs (default: all 600)")
     parser.add_argument("--epochs", type=float, default=1.0)

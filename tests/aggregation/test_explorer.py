@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 
 from workbench.aggregation import RewardMatrix
-from workbench.aggregation.explorer import AggregationExplorer, compare_methods
+from workbench.aggregation.explorer import compare_methods
+from workbench.viz.explorer import AggregationExplorer
 
 pytest.importorskip("ipywidgets")
 

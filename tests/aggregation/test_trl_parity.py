@@ -12,6 +12,8 @@ from workbench.aggregation import Constraint, LagrangianCombiner, trl_advantages
 from workbench.aggregation.strategies import combine
 from workbench.aggregation.trl_rewards import combined_reward
 
+pytestmark = pytest.mark.slow  # real TRL GRPOTrainer steps
+
 trl = pytest.importorskip("trl")
 NUM_GENERATIONS = 4
 

@@ -3,12 +3,9 @@ import numpy as np
 import pytest
 from scipy.special import expit, logit
 
-from workbench.analysis.calibration import (
-    LengthCalibration,
-    fit_length_calibration,
-    length_controlled_win_rate,
-)
+from workbench.analysis.calibration import fit_length_calibration, length_controlled_win_rate
 from workbench.analysis.length import length_correlation
+from workbench.models.posthoc import LengthCalibration
 
 
 def _biased(seed=0, n=1500):
@@ -99,20 +96,3 @@ def test_lc_win_rate_probabilities_separation_and_errors():
         length_controlled_win_rate([0.5, 1.5, 0.0], [1, 2, 3], [1, 1, 1])
     with pytest.raises(ValueError, match="same length difference"):
         length_controlled_win_rate([0.0, 1.0, 1.0], [2, 3, 4], [1, 2, 3])
-
-
-def test_calibration_saved_beside_a_checkpoint(tmp_path):
-    from workbench.analysis.calibration import CALIBRATION_FILE, load_length_calibration
-
-    assert load_length_calibration(tmp_path) is None
-    calibration = fit_length_calibration([1.0, 2.0, 3.0], [10, 20, 30], method="linear", unit="words")
-    assert calibration.save(tmp_path).name == CALIBRATION_FILE
-    assert load_length_calibration(tmp_path) == calibration
-    (tmp_path / CALIBRATION_FILE).write_text('{"method": "cubic", "log_length": false}')
-    with pytest.raises(ValueError, match="cubic"):
-        load_length_calibration(tmp_path)
-    (tmp_path / CALIBRATION_FILE).write_text("[1,")
-    with pytest.raises(ValueError, match="not a valid"):
-        load_length_calibration(tmp_path)
-    with pytest.raises(ValueError, match="unit"):
-        fit_length_calibration([1.0, 2.0, 3.0], [1, 2, 3], unit="bytes")

@@ -6,11 +6,10 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification, AutoTokenizer, BertConfig
 
-from workbench.analysis.calibration import load_length_calibration
-from workbench.analysis.centering import load_centering
 from workbench.cli import main
 from workbench.data.length_bias import make_length_bias_pairs
 from workbench.models import save_reward_model
+from workbench.models.posthoc import load_centering, load_length_calibration
 from workbench.paths import default_backbone
 
 

@@ -78,6 +78,7 @@ WIDGET_RUN = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # a writer process killed mid-run
 def test_sigkill_mid_run_loses_no_submitted_judgement(tmp_path):
     """An annotation run (a widget fed submissions as the front end would) is killed
     with SIGKILL while it keeps submitting: every acknowledged judgement is there."""
@@ -112,6 +113,7 @@ def test_sigkill_mid_run_loses_no_submitted_judgement(tmp_path):
     assert resumed.current["id"] == f"task{len(stored)}"
 
 
+@pytest.mark.slow  # two writer processes
 def test_two_writer_processes_at_once(tmp_path):
     """Two annotators' widgets in separate processes submit into one store at once."""
     path = tmp_path / "s.db"

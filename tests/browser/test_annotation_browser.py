@@ -12,7 +12,7 @@ import time
 import nbformat
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(240), pytest.mark.slow]
 
 RANKING = [{"id": f"r{i}", "prompt": f"Ranking prompt {i}",
             "responses": [f"resp-{i}-{j}" for j in range(4)]} for i in range(3)]

@@ -12,7 +12,7 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CELL = ("from workbench.aggregation.gsm8k import load_solution_groups, gsm8k_reward_matrix\n"
-        "from workbench.aggregation.explorer import AggregationExplorer\n"
+        "from workbench.viz.explorer import AggregationExplorer\n"
         "live = AggregationExplorer(gsm8k_reward_matrix(load_solution_groups(n_groups=12)))\n"
         "live.widget")
 

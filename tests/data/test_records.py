@@ -113,3 +113,23 @@ def test_pairs_from_list_expansion():
     partial = RankedList("p", ["a", "b", "c", "d"], [1.0, 4.0, 3.0, 2.0], top_k=1)
     assert [(p.chosen, p.rejected) for p in pairs_from_list(partial)] == [("b", "a"), ("b", "c"), ("b", "d")]
     assert len(pairs_from_list(RankedList("p", list("abcd"), [4.0, 3.0, 2.0, 1.0]))) == 6
+
+
+def test_bad_records_in_a_file_name_file_and_line(tmp_path):
+    """Line 1 good, line 2 blank, line 3 without 'rejected': the file, line 3 and row 1 are named."""
+    path = tmp_path / "pairs.jsonl"
+    path.write_text(json.dumps(PAIRS[0]) + "\n\n" + json.dumps({"chosen": "ok"}) + "\n")
+    with pytest.raises(ValueError) as info:
+        load_records(path)
+    assert f"{path}:3: row 1, field 'rejected': missing" in str(info.value)
+    from workbench.errors import UserError
+
+    assert isinstance(info.value, UserError)
+
+
+def test_a_failing_write_keeps_the_old_file(tmp_path):
+    path = write_jsonl([PreferencePair("a", "b")], tmp_path / "pairs.jsonl")
+    before = path.read_text()
+    with pytest.raises(TypeError):
+        write_jsonl([PreferencePair("a", "b"), {"chosen": object()}], path)
+    assert path.read_text() == before and load_records(path) == [PreferencePair("a", "b")]

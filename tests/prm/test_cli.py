@@ -1,6 +1,5 @@
 import json
-
-import pytest
+import re
 
 from workbench.cli import main
 
@@ -18,11 +17,12 @@ def test_verify_and_annotate_gsm8k_rows(tmp_path, capsys):
     assert labelled[0]["labels"] == [True, False] and labelled[1]["labels"] == [None]
 
 
-def test_bad_json_names_the_record(tmp_path):
+def test_bad_json_names_the_record(tmp_path, capsys):
+    """A bad row is the user's mistake: one line on stderr naming it, exit code 2 (workbench.errors)."""
     data = tmp_path / "bad.jsonl"
     data.write_text('{"prompt": "P", "completions": ["a"], "labels": [true]}\nnot json\n')
-    with pytest.raises(ValueError, match="record 1"):
-        main(["prm-verify", "--data", str(data)])
+    assert main(["prm-verify", "--data", str(data)]) == 2
+    assert re.search("record 1", capsys.readouterr().err)
     data.write_text('{"prompt": "P", "completions": ["a"], "labels": [3]}\n')
-    with pytest.raises(ValueError, match="record 0.*'labels'"):
-        main(["prm-verify", "--data", str(data)])
+    assert main(["prm-verify", "--data", str(data)]) == 2
+    assert re.search("record 0.*'labels'", capsys.readouterr().err)

@@ -1,3 +1,4 @@
+import pytest
 from workbench.prm import StepRecord
 from workbench.prm.code_steps import CodeStepVerifier, code_blocks
 
@@ -7,6 +8,7 @@ def test_code_blocks():
     assert code_blocks("Compute:\n```python\nx = 1\n```\nand\n```\ny = 2\n```") == "x = 1\ny = 2"
 
 
+@pytest.mark.slow  # the code sandbox
 def test_code_steps_run_in_the_sandbox():
     record = StepRecord("Add 2 and 3, then double.", [
         "Set the numbers:\n```python\na, b = 2, 3\n```",

@@ -19,7 +19,6 @@ from workbench.prm.model import (
     load_prm,
     make_step_collator,
     orm_scores,
-    prm_loss,
     prm_step_scores,
 )
 from workbench.prm.train import train_orm, train_prm
@@ -53,23 +52,6 @@ def test_encoding_puts_labels_at_separators():
     assert sum(label != IGNORE for label in labels) == 2
     short = encode_steps(record, tokenizer, [tokenizer.sep_token_id], max_length=14)
     assert len(short["input_ids"]) <= 14 and short["dropped_steps"] >= 1
-
-
-def test_loss_is_bce_at_labelled_steps_only():
-    class Fixed(torch.nn.Module):
-        def forward(self, input_ids, attention_mask):
-            logits = torch.zeros(*input_ids.shape, 1)
-            logits[0, 2, 0] = 2.0
-            return type("Out", (), {"logits": logits})()
-
-    batch = {"input_ids": torch.ones(1, 4, dtype=torch.long), "attention_mask": torch.ones(1, 4),
-             "labels": torch.tensor([[IGNORE, IGNORE, 1.0, 0.0]])}
-    loss, metrics = prm_loss(Fixed(), batch)
-    # BCE: step at logit 2 with y=1 -> log(1+e^-2) = 0.1269; step at logit 0 with y=0 -> log 2 = 0.6931
-    assert float(loss) == pytest.approx((0.126928 + 0.693147) / 2, abs=1e-5)
-    empty = dict(batch, labels=torch.full((1, 4), IGNORE))
-    loss, _ = prm_loss(Fixed(), empty)
-    assert float(loss) == 0.0
 
 
 def test_prm_trains_saves_and_reloads_plainly(tmp_path, records):
@@ -122,16 +104,6 @@ def test_outcome_encoding_keeps_the_end_of_a_long_solution():
     assert tokenizer.decode(encoded["input_ids"]).rstrip(" [SEP]").endswith("the answer is 42.")
 
 
-def test_calibrated_threshold_beats_the_default():
-    from workbench.prm.model import calibrate_threshold
-
-    scores = [[0.9, 0.8, 0.7], [0.9, 0.6, 0.62], [0.95, 0.9], [0.7, 0.6]]
-    truth = [None, 1, None, 1]   # errors score ~0.6, right steps >= 0.7: 0.5 finds none
-    threshold, f1 = calibrate_threshold(scores, truth)
-    assert 0.62 <= threshold <= 0.7 and f1 == 1.0
-    assert first_error_from_scores(scores[1], 0.5) is None
-
-
 def test_decoder_prm_reads_scores_at_eos_separators(tmp_path):
     from transformers import GPT2ForTokenClassification
 
@@ -153,3 +125,25 @@ def test_decoder_prm_reads_scores_at_eos_separators(tmp_path):
     config = TrainConfig(max_steps=3, batch_size=2, max_length=64, output_dir=str(tmp_path / "out"), progress=False)
     result = train_prm([record] * 4, config, model=prm, tokenizer=tok)
     assert result.steps == 3
+
+
+def _modes_seen(model) -> list[bool]:
+    """``model.training`` at every forward call, recorded by a pre-hook."""
+    seen = []
+    model.register_forward_pre_hook(lambda module, args: seen.append(module.training))
+    return seen
+
+
+def test_scoring_runs_in_eval_mode_and_gives_the_mode_back(tmp_path, records):
+    """A model scored halfway through training keeps its dropout on for the rest of the run."""
+    prm, tokenizer = load_prm(_tiny(BertForTokenClassification, tmp_path / "prm"))
+    orm, _ = load_orm(_tiny(BertForSequenceClassification, tmp_path / "orm"))
+    for model, score in ((prm, prm_step_scores), (orm, orm_scores)):
+        seen = _modes_seen(model)
+        model.train()
+        first = score(model, tokenizer, records[:4])
+        assert model.training and seen and not any(seen)  # eval inside (no dropout), train again after
+        assert score(model, tokenizer, records[:4]) == first  # deterministic: dropout was off
+        model.eval()
+        score(model, tokenizer, records[:2])
+        assert not model.training  # and an eval model stays in eval

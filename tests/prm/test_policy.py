@@ -74,3 +74,22 @@ def test_batched_rollouts_over_prefixes_feed_mc(tiny_lm):
     record = StepRecord("Q", ["a = 1", "b = 2"], [None, None], reference="7")
     annotation = MonteCarloAnnotator(policy, n=3).annotate(record)
     assert annotation.cost["rollouts"] == 6 and annotation.labels == [0.0, 0.0]  # random weights never say 7
+
+
+def test_generation_runs_in_eval_mode_and_gives_the_mode_back(tiny_lm):
+    """Rollouts, batched rollouts, next steps and the judge's generation leave a training model training."""
+    from workbench.prm import TransformersJudge
+
+    _, tokenizer = tiny_lm
+    torch.manual_seed(1)
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=tokenizer.vocab_size, n_embd=32, n_layer=2, n_head=2,
+                                       n_positions=256, eos_token_id=tokenizer.sep_token_id)).train()
+    seen = []
+    model.transformer.register_forward_pre_hook(lambda module, args: seen.append(module.training))
+    policy = TransformersPolicy(model, tokenizer, max_new_tokens=3, do_sample=False)
+    assert model.training  # building a policy does not touch the mode
+    policy.rollout("Q", ["x = 1"], 2)
+    policy.rollout_many([("Q", []), ("Q", ["x = 1"])], 2)
+    policy.next_steps("Q", [], 1)
+    TransformersJudge(model, tokenizer, max_new_tokens=2)(["Is 1 + 1 = 2 right?"])
+    assert model.training and seen and not any(seen)

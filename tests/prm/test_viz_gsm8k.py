@@ -1,7 +1,7 @@
 import pytest
 
 from workbench.prm import StepRecord, agreement_matrix, consensus_all
-from workbench.prm.annotate import StepAnnotation
+from workbench.prm.labelers import StepAnnotation
 from workbench.prm.gsm8k import (
     corrupted_training_records,
     load_gsm8k,

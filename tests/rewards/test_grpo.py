@@ -1,6 +1,8 @@
 """Our rewards go into TRL's GRPOTrainer unchanged: one real training step on CPU."""
 import pytest
 
+pytestmark = pytest.mark.slow  # real TRL GRPOTrainer steps
+
 pytest.importorskip("trl")
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from workbench.rewards import bwrap_path, run_programs
 
-pytestmark = pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap (bwrap) is not installed")
+pytestmark = [pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap (bwrap) is not installed"), pytest.mark.slow]
 
 
 def test_outputs_errors_and_timeouts():

@@ -20,6 +20,8 @@ from .hostile_corpus import ATTACKS, HONEST
 from workbench.rewards import bwrap_path, make_code_execution_reward, naive_code_reward, run_code_tests
 from workbench.rewards import sandbox as sandbox_module
 
+pytestmark = pytest.mark.slow  # a sandbox worker pool per test
+
 TIMEOUT = 1.0
 MARK = f"wbmark{uuid.uuid4().hex[:10]}"
 SECRET = f"secret-{uuid.uuid4().hex}"

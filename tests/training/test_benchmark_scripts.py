@@ -14,6 +14,7 @@ def _load(name):
     return module
 
 
+@pytest.mark.slow  # TRL's RewardTrainer beside ours
 def test_gpu_smoke_runs_on_cpu_with_a_tiny_config():
     rates = _load("gpu_smoke").main(["--size", "tiny", "--steps", "2", "--batch", "2", "--seq-len", "16"])
     assert set(rates) == {"workbench", "TRL RewardTrainer"} and all(r > 0 for r in rates.values())

@@ -1,4 +1,5 @@
-"""`workbench train/score/eval`, YAML configs, and a 2-process `accelerate launch` run."""
+"""`workbench train/train-odin/score/eval` and prm-train's training flags, YAML configs, and a
+2-process `accelerate launch` run."""
 import json
 import os
 import shutil
@@ -151,3 +152,99 @@ def test_two_processes_train_shared_prompt_lists_like_one(files, tmp_path):
     assert not torch.allclose(one["score.weight"], start["score.weight"])
     for name in one:
         torch.testing.assert_close(one[name], two[name], atol=5e-4, rtol=1e-3, msg=name)
+
+
+TRAINING_COMMANDS = ("train", "train-odin", "prm-train")
+
+
+def _subparser(parser, name):
+    """The argparse parser of one `workbench` subcommand."""
+    return next(a for a in parser._subparsers._group_actions if a.dest == "command").choices[name]
+
+
+def test_every_config_field_is_a_flag_on_every_training_command():
+    """One route: each TrainConfig field is a flag (help from its metadata, default stated) on all three."""
+    import dataclasses
+
+    from workbench.cli import build_parser
+    from workbench.training import TrainConfig
+
+    parser = build_parser()
+    for command in TRAINING_COMMANDS:
+        sub = _subparser(parser, command)
+        help_text = sub.format_help()
+        for f in dataclasses.fields(TrainConfig):
+            flag = f.metadata.get("flags", ("--" + f.name.replace("_", "-"),))[0]
+            assert flag in sub._option_string_actions, (command, flag)
+            assert sub._option_string_actions[flag].dest == f.name
+        for flag in ("--config", "--data", "--eval-data", "--eval-fraction", "--loss-arg", "--lora-r", "--no-progress",
+                     "--output", "--output-dir", "--grad-accum", "--mixed-precision"):
+            assert flag in sub._option_string_actions, (command, flag)
+        assert "auto|first|last|mean" in help_text and "plackett_luce" in help_text and "(default: 16)" in help_text
+
+
+def test_a_new_config_field_appears_on_every_training_command(monkeypatch, tmp_path):
+    """A field added to TrainConfig (here by a subclass put in its place) needs no other edit: every
+    training command offers its flag, shows its help, and config_from_args / YAML set it."""
+    import dataclasses
+
+    from workbench.cli import build_parser
+    from workbench.training import TrainConfig, cli
+
+    @dataclasses.dataclass
+    class Extended(TrainConfig):
+        warmup_steps: int | None = dataclasses.field(default=None, metadata={"help": "a knob added later"})
+        log_gradients: bool = dataclasses.field(default=False, metadata={"help": "a switch added later"})
+
+    monkeypatch.setattr(cli, "TrainConfig", Extended)
+    yaml_file = tmp_path / "run.yaml"
+    yaml_file.write_text("warmup_steps: 3\nbatch_size: 4\n")
+    parser = build_parser()
+    for command in TRAINING_COMMANDS:
+        assert "a knob added later (default: None)" in _subparser(parser, command).format_help()
+        args = parser.parse_args([command, "--data", "x.jsonl", "--warmup-steps", "7", "--log-gradients"])
+        config = cli.config_from_args(args)
+        assert isinstance(config, Extended) and config.warmup_steps == 7 and config.log_gradients is True
+        from_yaml = cli.config_from_args(parser.parse_args([command, "--config", str(yaml_file)]))
+        assert from_yaml.warmup_steps == 3 and from_yaml.batch_size == 4 and from_yaml.log_gradients is False
+
+
+def test_flags_override_yaml_and_keep_their_short_forms(tmp_path):
+    from workbench.cli import build_parser
+    from workbench.training.cli import build_config
+
+    run = tmp_path / "run.yaml"
+    run.write_text("data: a.jsonl\nloss: hinge\nbatch_size: 4\nloss_kwargs: {margin: 0.5}\nlora: {r: 4, alpha: 8}\n")
+    parser = build_parser()
+    args = parser.parse_args(["train", "--config", str(run), "--batch-size", "8", "--loss-arg", "margin=1",
+                              "--lora-r", "2", "--no-group-by-length", "--output-dir", "runs/x"])
+    config, data, eval_data = build_config(args)
+    assert (config.loss, config.batch_size, config.loss_kwargs) == ("hinge", 8, {"margin": 1})
+    assert (config.lora.r, config.lora.alpha, config.group_by_length, config.output_dir) == (2, 8, False, "runs/x")
+    assert (data, eval_data) == ("a.jsonl", None)
+    assert build_config(parser.parse_args(["prm-train", "--data", "s.jsonl"]))[0].output_dir == "runs/prm"
+    assert build_config(parser.parse_args(["train", "--data", "s.jsonl"]))[0].output_dir == "runs/reward_model"
+    lora = build_config(parser.parse_args(["train", "--data", "s.jsonl", "--lora", '{"r": 8, "dropout": 0.0}']))[0]
+    assert lora.lora.r == 8 and lora.lora.dropout == 0.0
+
+
+def test_train_odin_and_prm_train_write_metrics_like_train(files, tmp_path):
+    """The same route for the variants: ODIN's quality-only checkpoint, a PRM with --grad-accum and
+    --eval-data, each with a metrics.json of the same keys as `workbench train`'s."""
+    from workbench.models.odin import LENGTH_HEAD_FILE
+
+    odin = tmp_path / "odin"
+    assert main(["train-odin", "--data", str(files / "train.jsonl"), "--eval-data", str(files / "eval.jsonl"),
+                 "--model", str(files / "tiny"), "--output", str(odin), "--max-steps", "2", "--length-penalty", "0.5",
+                 *FLAGS]) == 0
+    summary = json.loads((odin / "metrics.json").read_text())
+    assert summary["steps"] == 2 and "accuracy" in summary["eval_after"] and (odin / LENGTH_HEAD_FILE).is_file()
+    steps = tmp_path / "steps.jsonl"
+    steps.write_text("".join(json.dumps({"prompt": f"Q{i}", "completions": ["2 + 2 = 4", f"4 * 3 = {12 + i % 2}"],
+                                         "labels": [True, i % 2 == 0]}) + "\n" for i in range(16)))
+    prm = tmp_path / "prm"
+    assert main(["prm-train", "--data", str(steps), "--eval-data", str(steps), "--model", str(files / "tiny"),
+                 "--output", str(prm), "--grad-accum", "2", "--max-steps", "2", "--mixed-precision", "no", *FLAGS]) == 0
+    summary = json.loads((prm / "metrics.json").read_text())
+    assert summary["steps"] == 2 and summary["kind"] == "prm" and summary["eval_after"]["n_steps"] == 32
+    assert summary.keys() >= {"processes", "items_per_second", "eval_before", "eval_after", "truncated", "output_dir"}

@@ -17,11 +17,3 @@ def test_pairwise_loss_curves_values():
     assert by_name["Bradley-Terry"][0] == pytest.approx(np.log(2))
     assert by_name["hinge, margin 1"] == pytest.approx([1.0, 0.0])
     assert by_name["BT, margin 1"][1] == pytest.approx(np.log1p(np.exp(-1)))
-
-
-def test_win_matrices_show_both_matrices():
-    observed = np.array([[np.nan, 0.8], [0.2, np.nan]])
-    predicted = np.array([[0.5, 0.6], [0.4, 0.5]])
-    figure = figures.win_matrices(observed, predicted, ["a", "b"])
-    assert len(figure.data) == 2 and list(figure.data[0].x) == ["a", "b"]
-    assert figure.data[1].z[0][1] == 0.6

@@ -7,9 +7,10 @@ Strategies (``rewards: (N, F)`` -> scores ``(N,)``): :func:`weighted_sum`,
 by name. Advantages: :func:`group_advantages` (one score),
 :func:`trl_advantages` (TRL 1.16's GRPOTrainer on a reward matrix).
 :func:`combined_reward` (in :mod:`.trl_rewards`) wraps several reward functions into one
-TRL reward function. Listwise rankers and the listwise RM on GRPO groups live in
-:mod:`.listwise` and :mod:`.grpo_listwise`; the live explorer in :mod:`.explorer`;
-the GSM8K reward matrix in :mod:`.gsm8k`.
+TRL reward function. The live explorer lives in :mod:`.explorer`; the GSM8K
+reward matrix in :mod:`.gsm8k`. Rankers learned from orderings (and the
+listwise RM on GRPO groups) moved to :mod:`workbench.ranking`; ``.listwise`` and
+``.grpo_listwise`` here only keep old imports working.
 """
 from .advantages import (collapsing_group_pairs, distinct_advantage_patterns, group_advantages, group_zscores,
                          trl_advantages)

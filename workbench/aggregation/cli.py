@@ -12,32 +12,32 @@ import sys
 
 import numpy as np
 
+from workbench.errors import UserError, mistakes_in
+
 
 def read_reward_records(path: str) -> tuple[list, list[str], np.ndarray]:
-    """``(groups, reward names, rewards (N, F))`` from the JSONL above; ValueError names line and field."""
+    """``(groups, reward names, rewards (N, F))`` from the JSONL above; UserError names line and field."""
+    from workbench.data.jsonl import iter_jsonl
+
     groups, rows, names = [], [], None
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            record = json.loads(line)
-            for field in ("group", "rewards"):
-                if not isinstance(record, dict) or field not in record:
-                    raise ValueError(f"{path}: line {number} has no field {field!r}")
-            if not isinstance(record["rewards"], dict):
-                raise ValueError(f"{path}: line {number}, field 'rewards' must be an object of name: number")
-            names = names or list(record["rewards"])
-            if sorted(record["rewards"]) != sorted(names):
-                raise ValueError(f"{path}: line {number}, field 'rewards' has {sorted(record['rewards'])}, "
-                                 f"expected {sorted(names)}")
-            for name in names:
-                value = record["rewards"][name]
-                if value is not None and not isinstance(value, (int, float)):
-                    raise ValueError(f"{path}: line {number}, field 'rewards.{name}' is not a number: {value!r}")
-            groups.append(json.dumps(record["group"]))
-            rows.append([np.nan if record["rewards"][n] is None else float(record["rewards"][n]) for n in names])
+    for number, record in iter_jsonl(path):
+        for field in ("group", "rewards"):
+            if field not in record:
+                raise UserError(f"{path}: line {number} has no field {field!r}")
+        if not isinstance(record["rewards"], dict):
+            raise UserError(f"{path}: line {number}, field 'rewards' must be an object of name: number")
+        names = names or list(record["rewards"])
+        if sorted(record["rewards"]) != sorted(names):
+            raise UserError(f"{path}: line {number}, field 'rewards' has {sorted(record['rewards'])}, "
+                            f"expected {sorted(names)}")
+        for name in names:
+            value = record["rewards"][name]
+            if value is not None and not isinstance(value, (int, float)):
+                raise UserError(f"{path}: line {number}, field 'rewards.{name}' is not a number: {value!r}")
+        groups.append(json.dumps(record["group"]))
+        rows.append([np.nan if record["rewards"][n] is None else float(record["rewards"][n]) for n in names])
     if not rows:
-        raise ValueError(f"{path}: no records")
+        raise UserError(f"{path}: no records")
     return groups, names, np.array(rows, dtype=np.float64)
 
 
@@ -48,32 +48,41 @@ def _parse_pairs(text: str | None, names: list[str], what: str) -> dict[str, flo
     for item in text.split(","):
         name, _, value = item.partition("=")
         if name not in names or not value:
-            raise ValueError(f"--{what}: expected name=value with a name in {names}, got {item!r}")
+            raise UserError(f"--{what}: expected name=value with a name in {names}, got {item!r}")
         out[name] = float(value)
     return out
 
 
-def run_aggregate(args: argparse.Namespace) -> int:
-    from workbench.aggregation import Constraint, LagrangianCombiner, combine, group_advantages, trl_advantages
+def _index(name: str, names: list[str], what: str) -> int:
+    if name not in names:
+        raise UserError(f"--{what}: {name!r} is not a reward in the file; rewards: {names}")
+    return names.index(name)
 
-    groups, names, rewards = read_reward_records(args.data)
+
+def run_aggregate(args: argparse.Namespace) -> int:
+    # The explorer's own computation (one place for how a method's settings become scores and advantages).
+    from workbench.aggregation import Constraint, RewardMatrix
+    from workbench.aggregation.explorer import method_advantages, method_scores
+
+    with mistakes_in(args.data):
+        groups, names, rewards = read_reward_records(args.data)
+    if args.multiplier <= 0:
+        raise UserError(f"--multiplier must be > 0, got {args.multiplier}")
+    matrix = RewardMatrix(rewards, names, group_ids=groups)
     weights = [_parse_pairs(args.weights, names, "weights").get(n, 1.0) for n in names]
-    priority = [names.index(n) for n in args.priority.split(",")] if args.priority else None
+    # Without --priority the file's reward order is the lexicographic order (not the weights, as in the explorer).
+    priority = [_index(n, names, "priority") for n in args.priority.split(",")] if args.priority \
+        else list(range(len(names)))
     bounds = _parse_pairs(args.constraints, names, "constraints")
-    combiner = LagrangianCombiner(names.index(args.primary or names[0]),
-                                  [Constraint(names.index(n), b) for n, b in bounds.items()],
-                                  lambda_init=args.multiplier)
-    scores = combine(args.method, rewards, group_ids=groups, weights=weights, priority=priority,
-                     tolerances=None if priority is None else [args.tolerance] * len(priority),
-                     preference=weights, constrained=combiner)
-    if args.method == "normalize_then_sum":
-        advantages = trl_advantages(rewards, group_ids=groups, weights=weights, aggregation="normalize_then_sum")
-    else:
-        advantages = group_advantages(scores, groups, scale=args.scale)
+    scores = method_scores(matrix, args.method, weights=weights, priority=priority,
+                           primary=_index(args.primary or names[0], names, "primary"),
+                           constraints=[Constraint(names.index(n), b) for n, b in bounds.items()],
+                           multiplier=args.multiplier, tolerance=args.tolerance)
+    advantages = method_advantages(matrix, args.method, scores, weights=weights, scale=args.scale)
     for group, score, advantage in zip(groups, scores, advantages):
         print(json.dumps({"group": json.loads(group), "score": None if np.isnan(score) else float(score),
                           "advantage": float(advantage)}))
-    print(f"{args.method}: {len(rewards)} samples, {len(set(groups))} groups, rewards {names}; "
+    print(f"{args.method}: {len(rewards)} samples, {matrix.num_groups} groups, rewards {names}; "
           f"{int(np.isnan(scores).sum())} unscorable", file=sys.stderr)
     return 0
 

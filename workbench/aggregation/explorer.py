@@ -1,33 +1,36 @@
-"""The live aggregation explorer: ipywidgets over a reward matrix.
+"""What the live aggregation explorer computes: every method's scores, ranks and advantages for one group.
 
-Sliders set each reward's weight (also the preference for Pareto and the
+The widget itself (:class:`workbench.viz.explorer.AggregationExplorer`, a view
+built from ipywidgets and a figure) sits above this package, in ``viz``. Its sliders set each reward's weight (also the preference for Pareto and the
 priority order for lexicographic: heavier = more important), a dropdown picks
 the method and GRPO's scaling, checkboxes switch constraints on (each with a
 bound) for the constrained method, and the output shows, for one group, how
 every method ranks its samples and the advantages GRPO would give them.
 
 The computation is a pure function, :func:`compare_methods`, so it can be
-tested and reused without widgets; :class:`AggregationExplorer` only wires
-widgets to it. In a test, set ``explorer.method.value = "pareto"`` (or any
-widget) and read ``explorer.table`` / ``explorer.figure``: both update on
-every change.
+tested and reused without widgets; the widget only wires sliders to it.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from .advantages import SCALES, group_advantages, trl_advantages
+from .advantages import group_advantages, trl_advantages
 from .constrained import Constraint, LagrangianCombiner
 from .matrix import RewardMatrix
 from .strategies import METHODS, combine
 
 
-def method_scores(matrix: RewardMatrix, method: str, *, weights, primary: int = 0,
+def method_scores(matrix: RewardMatrix, method: str, *, weights, priority=None, primary: int = 0,
                   constraints=(), multiplier: float = 1.0, tolerance: float = 0.0) -> np.ndarray:
-    """Scores ``(N,)`` of one method with the explorer's settings (see module doc)."""
+    """Scores ``(N,)`` of one method with the explorer's settings (see module doc).
+
+    ``priority`` (lexicographic order, reward indices, most important first)
+    defaults to the weights, heaviest first, as the explorer's sliders set it;
+    ``workbench aggregate`` passes its ``--priority``.
+    """
     weights = np.asarray(weights, dtype=float)
-    priority = list(np.argsort(-weights, kind="stable"))
+    priority = list(np.argsort(-weights, kind="stable")) if priority is None else [int(p) for p in priority]
     combiner = LagrangianCombiner(primary, list(constraints), lambda_init=max(multiplier, 1e-8))
     return combine(method, matrix.rewards, group_ids=matrix.group_ids, weights=weights,
                    priority=priority, tolerances=[tolerance] * len(priority),
@@ -73,85 +76,4 @@ def compare_methods(matrix: RewardMatrix, group: int, *, weights, primary: int =
     return table
 
 
-class AggregationExplorer:
-    """Widgets over a :class:`RewardMatrix`; ``.widget`` is the box to display.
-
-    Attributes you can set in code as a learner would with the mouse:
-    ``method`` (Dropdown), ``weights`` ({name: FloatSlider}), ``constraint_on``
-    ({name: Checkbox}), ``bounds`` ({name: FloatSlider}), ``primary``,
-    ``multiplier``, ``tolerance``, ``scale``, ``group``. Outputs: ``table``
-    (the latest :func:`compare_methods` frame), ``html`` (HTML widget),
-    ``figure`` (plotly FigureWidget of advantages per method).
-    """
-
-    def __init__(self, matrix: RewardMatrix, *, group: int = 0, method: str = "weighted_sum",
-                 primary: str | None = None):
-        import ipywidgets as widgets
-
-        from workbench.viz.aggregation import advantages_by_method
-
-        self.matrix = matrix
-        names = list(matrix.names)
-        self.method = widgets.Dropdown(options=list(METHODS), value=method, description="method")
-        self.scale = widgets.Dropdown(options=list(SCALES), value="group", description="GRPO scale")
-        self.group = widgets.IntSlider(value=group, min=0, max=matrix.num_groups - 1, description="group")
-        self.weights = {n: widgets.FloatSlider(value=1.0, min=0.0, max=5.0, step=0.1, description=n,
-                                               continuous_update=False)
-                        for n in names}
-        self.primary = widgets.Dropdown(options=names, value=primary or names[0], description="primary")
-        self.constraint_on, self.bounds = {}, {}
-        for n in names:
-            column = matrix.column(n)
-            low, high = float(np.nanmin(column)), float(np.nanmax(column))
-            self.constraint_on[n] = widgets.Checkbox(value=False, description=f"{n} >=")
-            self.bounds[n] = widgets.FloatSlider(value=(low + high) / 2, min=low, max=max(high, low + 1e-6),
-                                                 step=max((high - low) / 50, 1e-3), description="bound")
-        self.multiplier = widgets.FloatLogSlider(value=1.0, base=10, min=-2, max=2, description="lambda")
-        self.tolerance = widgets.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.05, description="lex tol")
-        self.html = widgets.HTML()
-        self.table = None
-        self.figure = advantages_by_method(pd.DataFrame(), methods=METHODS, widget=True)
-        controls = [self.method, self.scale, self.group, self.primary, self.multiplier, self.tolerance]
-        for w in [*controls, *self.weights.values(), *self.constraint_on.values(), *self.bounds.values()]:
-            w.observe(self._refresh, names="value")
-        constraint_rows = [widgets.HBox([self.constraint_on[n], self.bounds[n]]) for n in names]
-        self.widget = widgets.VBox([
-            widgets.HBox([self.method, self.scale, self.group]),
-            widgets.HBox([widgets.VBox(list(self.weights.values())),
-                          widgets.VBox([self.primary, *constraint_rows, self.multiplier, self.tolerance])]),
-            self.figure, self.html])
-        self._refresh()
-
-    def constraints(self) -> list[Constraint]:
-        """The enabled constraints (checkboxes), each ``reward >= bound``."""
-        return [Constraint(self.matrix.index(n), self.bounds[n].value)
-                for n, box in self.constraint_on.items() if box.value]
-
-    def _refresh(self, change=None) -> None:
-        from workbench.viz.aggregation import advantages_by_method
-
-        weights = [self.weights[n].value for n in self.matrix.names]
-        self.table = compare_methods(
-            self.matrix, self.group.value, weights=weights, primary=self.matrix.index(self.primary.value),
-            constraints=self.constraints(), multiplier=self.multiplier.value,
-            tolerance=self.tolerance.value, scale=self.scale.value)
-        fresh = advantages_by_method(self.table, methods=METHODS, highlight=self.method.value)
-        with self.figure.batch_update():
-            self.figure.data = []
-            for trace in fresh.data:
-                self.figure.add_trace(trace)
-            self.figure.layout.title = fresh.layout.title
-        shown = [c for c in self.table.columns if not c.endswith(("_score", "_advantage"))
-                 or c.startswith(self.method.value)]
-        display = self.table[shown].copy()
-        for column in [c for c in shown if c.endswith("_rank")]:
-            display[column] = display[column].astype("Int64")          # ranks read as whole numbers
-        self.html.value = display.to_html(float_format=lambda v: f"{v:.3f}", index=False)
-
-    def _ipython_display_(self):  # pragma: no cover - display only
-        from IPython.display import display
-
-        display(self.widget)
-
-
-__all__ = ["AggregationExplorer", "compare_methods", "method_advantages", "method_scores"]
+__all__ = ["compare_methods", "method_advantages", "method_scores"]

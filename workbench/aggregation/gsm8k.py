@@ -15,60 +15,32 @@ completions. We score every solution with three rewards from
   distinct combinations (notebook 07).
 
 The project bundles a subset (``data/gsm8k_solutions_sample.jsonl``, MIT, made
-by :func:`write_bundled_sample`) so notebooks run on a fresh clone.
+by :func:`write_bundled_sample`) so notebooks run on a fresh clone. Reading the
+groups is :func:`workbench.data.sources.load_gsm8k_solution_groups` (importable here
+by its old name, ``load_solution_groups``).
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 
-from workbench.paths import DATA_DIR, shared_data_dir
+from workbench.data.jsonl import read_jsonl, write_jsonl
+from workbench.data.sources import GSM8K_MODELS, GSM8K_SOLUTIONS, shared_path
+from workbench.data.sources import load_gsm8k_solution_groups as load_solution_groups
+from workbench.paths import DATA_DIR
 
 from .matrix import RewardMatrix
 
-MODELS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification")
-BUNDLED = DATA_DIR / "gsm8k_solutions_sample.jsonl"
+MODELS = GSM8K_MODELS  # old name, kept
+BUNDLED = DATA_DIR / GSM8K_SOLUTIONS.bundled
 ANSWER_LINE = r".*\nA: ?-?[\d,]*\.?\d+"
 REWARD_NAMES = ("correctness", "format", "length")
 
 
 def shared_solutions_path() -> Path | None:
     """The full 1,319-question file in ../shared/data, or None when absent."""
-    root = shared_data_dir()
-    path = root / "gsm8k" / "example_model_solutions.jsonl" if root else None
-    return path if path is not None and path.is_file() else None
-
-
-def load_solution_groups(path: str | Path | None = None, *, n_groups: int | None = None) -> list[dict]:
-    """Read GSM8K solution groups: ``[{"question", "ground_truth", "models", "solutions", "is_correct"}]``.
-
-    path: a file in the shared format (default: the bundled sample). Raises
-    ValueError naming the line and field when a record is malformed.
-    """
-    path = Path(path) if path is not None else BUNDLED
-    groups = []
-    with open(path, encoding="utf-8") as handle:
-        for line_number, line in enumerate(handle, start=1):
-            if n_groups is not None and len(groups) >= n_groups:
-                break
-            if not line.strip():
-                continue
-            record = json.loads(line)
-            for field in ("question", "ground_truth", *MODELS):
-                if field not in record:
-                    raise ValueError(f"{path}: line {line_number} has no field {field!r}")
-            for model in MODELS:
-                if not isinstance(record[model], dict) or "solution" not in record[model]:
-                    raise ValueError(f"{path}: line {line_number}, field {model!r} needs a 'solution'")
-            groups.append({
-                "question": record["question"], "ground_truth": record["ground_truth"],
-                "models": list(MODELS),
-                "solutions": [record[m]["solution"] for m in MODELS],
-                "is_correct": [bool(record[m].get("is_correct")) for m in MODELS],
-            })
-    return groups
+    return shared_path(GSM8K_SOLUTIONS.shared)
 
 
 def gsm8k_reward_functions(max_length: int = 60, cache_length: int = 20) -> dict:
@@ -105,21 +77,15 @@ def write_bundled_sample(source: str | Path | None = None, dest: str | Path = BU
     Keeps the records in the shared file's format (the reference solution is
     cut to its final answer line to save space).
     """
-    source = Path(source) if source is not None else shared_solutions_path()
-    if source is None:
-        raise ValueError("no source: ../shared/data/gsm8k/example_model_solutions.jsonl is absent")
-    records = [json.loads(line) for line in open(source, encoding="utf-8") if line.strip()]
+    source = Path(source) if source is not None else GSM8K_SOLUTIONS.resolve("shared").path
+    records = read_jsonl(source)
     matrix = gsm8k_reward_matrix(load_solution_groups(source))
     format_column = matrix.column("format")
     varied = [g for g in range(matrix.num_groups) if np.ptp(format_column[matrix.group(g)]) > 0]
     rest = [g for g in np.random.default_rng(seed).permutation(len(records)) if g not in set(varied)]
     chosen = sorted(varied[:n_groups] + rest[:max(0, n_groups - len(varied))])
-    with open(dest, "w", encoding="utf-8") as handle:
-        for g in chosen:
-            record = dict(records[g])
-            record["ground_truth"] = record["ground_truth"].strip().splitlines()[-1]
-            handle.write(json.dumps(record) + "\n")
-    return Path(dest)
+    return write_jsonl(({**records[g], "ground_truth": records[g]["ground_truth"].strip().splitlines()[-1]}
+                        for g in chosen), dest)
 
 
 def model_arms(matrix: RewardMatrix) -> dict[str, np.ndarray]:

@@ -145,11 +145,6 @@ def group_moments(values: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, n
     return mean, group_std[groups]
 
 
-def group_nanmean(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Per-sample mean of its group over non-NaN entries (NaN where none), same shape as ``values``."""
-    return group_moments(values, groups)[0]
-
-
 def group_nanstd(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Per-sample Bessel-corrected std of its group over non-NaN entries: ``trl.trainer.utils.nanstd``."""
     return group_moments(values, groups)[1]

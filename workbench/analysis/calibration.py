@@ -12,8 +12,12 @@ with length. ``f`` is an ordinary least-squares line (``method="linear"``,
 statsmodels OLS) or a LOWESS smooth (``method="lowess"``, statsmodels'
 ``lowess``; Cleveland 1979), optionally in ``log L``. This assumes true quality
 does not depend on length in the reference set; where longer answers really are
-better, the subtraction removes that real signal too. A fitted calibration saved
-beside a checkpoint (:meth:`LengthCalibration.save`) is applied by ``workbench score``.
+better, the subtraction removes that real signal too. The fitted object,
+:class:`~workbench.models.posthoc.LengthCalibration`, with its save, load and apply,
+lives in :mod:`workbench.models.posthoc` (``workbench score`` applies a calibration
+saved beside a checkpoint); its names are re-exported here, so
+``from workbench.analysis.calibration import LengthCalibration, load_length_calibration``
+keeps working.
 
 Length-controlled win rate (Dubois et al. 2024, "Length-Controlled AlpacaEval"):
 regress the outcome of "A beats B" on the length difference with a logistic GLM,
@@ -26,11 +30,9 @@ models; with one pair of systems that term is not identifiable and is left out.)
 """
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 import statsmodels.api as sm
@@ -38,85 +40,17 @@ from scipy.special import expit
 from statsmodels.tools.sm_exceptions import PerfectSeparationWarning
 from statsmodels.nonparametric.smoothers_lowess import lowess
 
-from workbench.analysis.length import _as_float_array, _check_same_length
+from workbench.models.posthoc import (  # the saved artefact; re-exported for old imports
+    CALIBRATION_FILE,
+    CALIBRATION_METHODS,
+    UNITS,
+    LengthCalibration,
+    _as_float_array,
+    _check_same_length,
+    load_length_calibration,
+)
 
-METHODS = ("linear", "lowess")
-CALIBRATION_FILE = "length_calibration.json"
-
-
-@dataclass
-class LengthCalibration:
-    """A fitted length effect ``f(L)``; :meth:`apply` subtracts it from rewards.
-
-    Attributes: ``method`` (``"linear"``/``"lowess"``), ``log_length`` (fit in
-    ``log L``), ``grid_x``/``grid_y`` (the fitted curve at the sorted unique
-    reference lengths, in the fit's x units), ``intercept``/``slope`` (linear fit),
-    ``offset`` (``mean f(L)`` over the reference set, added back by :meth:`apply`).
-    LOWESS is evaluated by linear interpolation on the grid and held flat beyond
-    its ends (no extrapolation of a local smooth); the linear fit extrapolates.
-    """
-
-    method: str
-    log_length: bool
-    unit: str = "chars"  # what the lengths count (see response_lengths); scoring recomputes them this way
-    grid_x: list[float] = field(default_factory=list)
-    grid_y: list[float] = field(default_factory=list)
-    intercept: float = 0.0
-    slope: float = 0.0
-    offset: float = 0.0
-
-    def _x(self, lengths: Sequence[float]) -> np.ndarray:
-        L = _as_float_array(lengths, "lengths")
-        if self.log_length:
-            bad = np.flatnonzero(L <= 0)
-            if bad.size:
-                raise ValueError(f"lengths[{bad[0]}] is {L[bad[0]]}: log_length needs positive lengths")
-            return np.log(L)
-        return L
-
-    def predict(self, lengths: Sequence[float]) -> np.ndarray:
-        """The length effect ``f(L)``, shape ``(N,)``."""
-        x = self._x(lengths)
-        if self.method == "linear":
-            return self.intercept + self.slope * x
-        return np.interp(x, self.grid_x, self.grid_y)
-
-    def apply(self, rewards: Sequence[float], lengths: Sequence[float]) -> np.ndarray:
-        """Calibrated rewards ``r - (f(L) - offset)``, shape ``(N,)``."""
-        r = _as_float_array(rewards, "rewards")
-        effect = self.predict(lengths)
-        _check_same_length(rewards=r, lengths=effect)
-        return r - (effect - self.offset)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> LengthCalibration:
-        unknown = set(data) - {f for f in cls.__dataclass_fields__}
-        if unknown:
-            raise ValueError(f"unknown LengthCalibration fields: {sorted(unknown)}")
-        calibration = cls(**data)
-        if calibration.method not in METHODS or calibration.unit not in ("chars", "words", "tokens"):
-            raise ValueError(f"bad LengthCalibration method {calibration.method!r} or unit {calibration.unit!r}")
-        return calibration
-
-    def save(self, checkpoint_dir: str | Path) -> Path:
-        """Write ``length_calibration.json`` into ``checkpoint_dir`` (``workbench score`` applies it)."""
-        path = Path(checkpoint_dir) / CALIBRATION_FILE
-        path.write_text(json.dumps(self.to_dict()))
-        return path
-
-
-def load_length_calibration(checkpoint_dir: str | Path) -> LengthCalibration | None:
-    """The calibration saved beside a checkpoint, or None when there is none."""
-    path = Path(checkpoint_dir) / CALIBRATION_FILE
-    if not path.is_file():
-        return None
-    try:
-        return LengthCalibration.from_dict(json.loads(path.read_text()))
-    except (json.JSONDecodeError, TypeError) as error:
-        raise ValueError(f"{path} is not a valid length calibration: {error}") from error
+METHODS = CALIBRATION_METHODS
 
 
 def fit_length_calibration(
@@ -139,7 +73,7 @@ def fit_length_calibration(
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     r = _as_float_array(rewards, "rewards")
-    if unit not in ("chars", "words", "tokens"):
+    if unit not in UNITS:
         raise ValueError(f'unit must be "chars", "words" or "tokens", got {unit!r}')
     calibration = LengthCalibration(method=method, log_length=log_length, unit=unit)
     x = calibration._x(lengths)
@@ -225,3 +159,9 @@ def length_controlled_win_rate(
         raw=float(y.mean()), length_controlled=float(expit(params[0])),
         theta=float(params[0]), phi=float(params[1]),
         theta_se=float(errors[0]), phi_se=float(errors[1]), length_scale=scale, n=len(y))
+
+
+__all__ = [
+    "fit_length_calibration", "length_controlled_win_rate", "LengthControlledWinRate",
+    "LengthCalibration", "load_length_calibration", "CALIBRATION_FILE", "METHODS",
+]

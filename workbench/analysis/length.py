@@ -23,66 +23,22 @@ Length normalisation and the other corrections: :mod:`workbench.analysis.calibra
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-UNITS = ("chars", "words", "tokens")
-
-
-def _as_float_array(values: Any, name: str) -> np.ndarray:
-    """1-D float array; raises ValueError naming the first non-finite row."""
-    array = np.asarray(values, dtype=float)
-    if array.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {array.shape}")
-    bad = np.flatnonzero(~np.isfinite(array))
-    if bad.size:
-        raise ValueError(f"{name}[{bad[0]}] is {array[bad[0]]}: values must be finite")
-    return array
-
-
-def _check_same_length(**arrays: np.ndarray) -> None:
-    sizes = {name: len(a) for name, a in arrays.items()}
-    if len(set(sizes.values())) > 1:
-        raise ValueError(f"inputs must have the same length, got {sizes}")
-
-
-def _text_of(response: Any, row: int) -> str:
-    """A response as text: a string, or the joined contents of a chat message list."""
-    if isinstance(response, str):
-        return response
-    if isinstance(response, (list, tuple)) and all(isinstance(m, dict) and "content" in m for m in response):
-        return "".join(str(m["content"]) for m in response)
-    raise ValueError(f"response[{row}] must be a str or a list of chat messages, got {type(response).__name__}")
-
-
-def response_lengths(
-    responses: Sequence[Any],
-    *,
-    unit: str = "chars",
-    tokenizer: Callable | Any | None = None,
-) -> np.ndarray:
-    """Length of each response, shape ``(N,)`` float.
-
-    ``unit``: ``"chars"`` (Unicode characters), ``"words"`` (whitespace-separated
-    pieces) or ``"tokens"`` (``len(tokenizer(text, add_special_tokens=False).input_ids)``,
-    so special tokens do not add a constant). Chat message lists count the text of
-    their ``content`` fields.
-    """
-    if unit not in UNITS:
-        raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
-    texts = [_text_of(r, i) for i, r in enumerate(responses)]
-    if unit == "chars":
-        return np.array([len(t) for t in texts], dtype=float)
-    if unit == "words":
-        return np.array([len(t.split()) for t in texts], dtype=float)
-    if tokenizer is None:
-        raise ValueError('unit="tokens" needs a tokenizer')
-    ids = tokenizer(texts, add_special_tokens=False)["input_ids"]
-    return np.array([len(x) for x in ids], dtype=float)
+# Lengths are counted where scoring can reach them (a saved length calibration
+# recomputes them at `workbench score` time); re-exported as this module's own.
+from workbench.models.posthoc import (
+    UNITS,
+    _as_float_array,
+    _check_same_length,
+    _prompt_keys,
+    response_lengths,
+)
 
 
 def _corr(x: np.ndarray, y: np.ndarray, method: str) -> float:
@@ -137,12 +93,6 @@ def length_correlation(
                      "spearman": float(per["spearman"].mean()) if len(per) else 0.0,
                      "n": len(per)})
     return pd.DataFrame(rows)
-
-
-def _prompt_keys(prompts: Sequence[Any], n: int) -> list[str]:
-    if len(prompts) != n:
-        raise ValueError(f"prompts has {len(prompts)} entries, rewards has {n}")
-    return [p if isinstance(p, str) else repr(p) for p in prompts]
 
 
 def per_prompt_correlation(

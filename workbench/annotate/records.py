@@ -16,7 +16,6 @@ Record formats (TRL column conventions, shared with ``workbench.data``):
 """
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -174,11 +173,10 @@ def to_dataset(store, kind: str, **kwargs):
 
 
 def export_jsonl(store, kind: str, path: str | Path, **kwargs) -> Path:
-    path = Path(path)
-    with path.open("w", encoding="utf-8") as handle:
-        for record in to_records(store, kind, **kwargs):
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-    return path
+    """Write the training records as JSON lines (replacing ``path`` only once all are written)."""
+    from workbench.data.jsonl import write_jsonl
+
+    return write_jsonl(to_records(store, kind, **kwargs), path)
 
 
 def export_parquet(store, kind: str, path: str | Path, **kwargs) -> Path:

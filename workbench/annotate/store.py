@@ -39,6 +39,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+# The kinds of task a judgement is about. "ranking" is the annotation word for what the
+# records (workbench.data) call "listwise": a ranking task's export is a RankedList record.
 KINDS = ("pairwise", "ranking", "step")
 
 _SCHEMA = """

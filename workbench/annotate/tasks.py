@@ -3,7 +3,9 @@
 Task formats (one dict per task; ``id`` defaults to the row index as a string):
 
 * pairwise: ``{"id", "prompt", "responses": [a, b]}`` (exactly two responses)
-* ranking:  ``{"id", "prompt", "responses": [r_0, ..., r_{K-1}]}`` with K >= 2
+* ranking:  ``{"id", "prompt", "responses": [r_0, ..., r_{K-1}]}`` with K >= 2 (the
+  annotation kind ``"ranking"`` is what records call ``"listwise"``: its export is a
+  :class:`workbench.data.RankedList`)
 * step:     ``{"id", "prompt", "steps": [s_0, ..., s_{S-1}]}`` (``completions`` is
   accepted as a synonym, the record column name of step-labelled data)
 
@@ -14,31 +16,32 @@ order as shown are stored with every judgement, so any session can be replayed.
 """
 from __future__ import annotations
 
-import json
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from workbench.data.jsonl import read_json, read_jsonl
+from workbench.errors import UserError
 
 from .store import KINDS
 
 
 def load_tasks(source, kind: str) -> list[dict]:
     """Tasks from a list of dicts, a pandas DataFrame, a datasets.Dataset or a
-    JSON/JSONL file path; validated (see :func:`validate_tasks`)."""
+    JSON/JSONL file path; validated (see :func:`validate_tasks`).
+
+    A file that is missing or not valid JSON raises :class:`~workbench.errors.UserError`
+    naming the file and the 1-based line (:func:`workbench.data.jsonl.read_jsonl`).
+    """
     if isinstance(source, (str, Path)):
         path = Path(source)
-        text = path.read_text(encoding="utf-8")
-        if path.suffix == ".jsonl":
-            rows = []
-            for line_number, line in enumerate(text.splitlines(), 1):
-                if line.strip():
-                    try:
-                        rows.append(json.loads(line))
-                    except json.JSONDecodeError as error:
-                        raise ValueError(f"{path}:{line_number}: not valid JSON ({error})") from None
+        if path.name.endswith((".jsonl", ".jsonl.gz")):
+            rows = read_jsonl(path, item="task")  # "task i": the index validate_tasks names
         else:
-            rows = json.loads(text)
+            rows = read_json(path)
+            if not isinstance(rows, list):
+                raise UserError(f"{path}: expected a JSON list of tasks, got {type(rows).__name__}")
     elif hasattr(source, "to_dict") and hasattr(source, "columns"):  # pandas
         rows = source.to_dict(orient="records")
     elif hasattr(source, "column_names"):  # datasets.Dataset

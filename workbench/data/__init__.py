@@ -14,12 +14,17 @@ Typical use::
     print(encoded.report)                                # how many were truncated
     batch = collator_for(encoded.kind, tokenizer.pad_token_id)(encoded.items[:16])
 
-``load_records(source, kind="auto"|"pairwise"|"listwise")`` raises one ValueError
-listing every bad field as ``row i, field 'name': problem``. Sequences longer than
+``load_records(source, kind="auto"|"pairwise"|"listwise")`` raises one
+:class:`~workbench.errors.UserError` (a ValueError) listing every bad field as
+``row i, field 'name': problem``, led by ``file:line`` for a JSONL file. Sequences longer than
 ``max_length`` lose prompt tokens from the left, never the record
 (:class:`TruncationReport` counts them). Batch layouts are documented in
 :mod:`workbench.data.collate`; :class:`LengthGroupedBatchSampler` cuts padding.
 Synthetic sets with a known ground truth live in :mod:`workbench.data.synthetic`.
+Every JSONL file is read by :func:`workbench.data.jsonl.read_jsonl` (errors name the
+file and the 1-based line); every real data set (GSM8K, hh-rlhf, Prometheus) is loaded
+by :mod:`workbench.data.sources`, from ``../shared/data`` when present, else from the
+samples bundled in ``data/``.
 """
 from workbench.data.collate import (
     LengthGroupedBatchSampler,
@@ -29,6 +34,7 @@ from workbench.data.collate import (
     pad_sequences,
 )
 from workbench.data.encoding import EncodedRecords, Tokenise, TruncationReport, encode_records, render, split_implicit
+from workbench.data.jsonl import iter_jsonl, read_jsonl
 from workbench.data.records import (
     PreferencePair,
     RankedList,
@@ -45,5 +51,5 @@ __all__ = [
     "PreferencePair", "RankedList", "load_records", "rows_from", "detect_kind", "validate_pairwise",
     "validate_listwise", "pairs_from_list", "write_jsonl", "encode_records", "EncodedRecords",
     "TruncationReport", "Tokenise", "render", "split_implicit", "PairwiseCollator", "ListwiseCollator",
-    "collator_for", "pad_sequences", "LengthGroupedBatchSampler",
+    "collator_for", "pad_sequences", "LengthGroupedBatchSampler", "read_jsonl", "iter_jsonl",
 ]

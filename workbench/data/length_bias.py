@@ -22,6 +22,8 @@ the longer one in exactly half of them, so a length-blind scorer and the truth
 agree there while a length-loving one pays.
 
 The wording is short and regular so the MiniLM encoder learns it in seconds.
+Real pairs to set beside these (hh-rlhf harmless) come from
+:func:`workbench.data.sources.load_hh_harmless`, also importable from here.
 """
 from __future__ import annotations
 
@@ -29,6 +31,8 @@ import functools
 
 import numpy as np
 import pandas as pd
+
+from workbench.data.sources import HH_HARMLESS, load_hh_harmless, write_hh_harmless_sample  # noqa: F401
 
 # (task, first step, second step, safety tip)
 TOPICS = [
@@ -202,59 +206,10 @@ def _balanced_targets(a_better: np.ndarray, rng: np.random.Generator, extra_char
     return LONGEST_CORE + np.where(a_long, long, short), LONGEST_CORE + np.where(a_long, short, long)
 
 
-# Real pairs to compare with: hh-rlhf harmless-base (Bai et al. 2022), MIT licence.
-HH_SAMPLE_FILE = "hh_rlhf_harmless_sample.jsonl.gz"
-HH_SHARED_FILE = "hh-rlhf-harmless/test.jsonl.gz"
-
-
-def _split_hh(frame: pd.DataFrame) -> pd.DataFrame:
-    """``prompt, chosen, rejected`` from hh-rlhf's implicit-prompt dialogues (shared prefix
-    up to the last ``Assistant:`` turn)."""
-    from workbench.data import PreferencePair, split_implicit
-
-    rows = []
-    for i, row in enumerate(frame.itertuples()):
-        try:
-            pair = split_implicit(PreferencePair(chosen=row.chosen, rejected=row.rejected))
-        except ValueError as error:
-            raise ValueError(f"hh-rlhf row {i}: {error}") from None
-        rows.append({"prompt": pair.prompt, "chosen": pair.chosen, "rejected": pair.rejected})
-    return pd.DataFrame(rows)
-
-
-def load_hh_harmless(n_pairs: int | None = None) -> tuple[pd.DataFrame, str]:
-    """Real hh-rlhf harmless pairs as ``prompt, chosen, rejected`` and where they came from.
-
-    Reads ``../shared/data`` when present (first ``n_pairs`` rows), else the bundled
-    sample in ``data/`` (written by :func:`write_hh_harmless_sample`); the second value
-    says which (``"shared"`` or ``"bundled"``).
-    """
-    from workbench.paths import DATA_DIR, shared_data_dir
-
-    shared = shared_data_dir()
-    if shared is not None and (shared / HH_SHARED_FILE).is_file():
-        frame = pd.read_json(shared / HH_SHARED_FILE, lines=True, nrows=n_pairs)
-        return _split_hh(frame), "shared"
-    bundled = DATA_DIR / HH_SAMPLE_FILE
-    if not bundled.is_file():
-        raise FileNotFoundError(f"neither ../shared/data/{HH_SHARED_FILE} nor {bundled} exists")
-    frame = pd.read_json(bundled, lines=True)
-    return (frame.head(n_pairs) if n_pairs else frame).reset_index(drop=True), "bundled"
-
-
-def write_hh_harmless_sample(n_pairs: int = 300, max_prompt_chars: int = 600) -> str:
-    """Bundle the first ``n_pairs`` shared hh-rlhf harmless pairs into ``data/`` (prompts
-    cut to their last ``max_prompt_chars`` characters to keep the file small)."""
-    from workbench.paths import DATA_DIR, shared_data_dir
-
-    shared = shared_data_dir()
-    if shared is None:
-        raise FileNotFoundError("../shared/data is absent: nothing to bundle from")
-    pairs = _split_hh(pd.read_json(shared / HH_SHARED_FILE, lines=True, nrows=n_pairs))
-    pairs["prompt"] = pairs["prompt"].str[-max_prompt_chars:]
-    path = DATA_DIR / HH_SAMPLE_FILE
-    pairs.to_json(path, orient="records", lines=True, force_ascii=False, compression="gzip")
-    return str(path)
+# Real pairs to compare with: hh-rlhf harmless-base (Bai et al. 2022), MIT licence. Their loader
+# moved to workbench.data.sources; these names (and the import above) keep old imports working.
+HH_SAMPLE_FILE = HH_HARMLESS.bundled
+HH_SHARED_FILE = HH_HARMLESS.shared
 
 
 def make_policy_pairs(

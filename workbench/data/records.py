@@ -9,13 +9,14 @@ tie) and an optional ``top_k`` (only the best ``top_k`` places were ranked).
 """
 from __future__ import annotations
 
-import gzip
-import json
 import math
 import numbers
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Union
+from typing import Any, Iterable, Sequence, Union
+
+from workbench.data import jsonl
+from workbench.errors import UserError
 
 Message = dict  # {"role": str, "content": str}
 Text = Union[str, list]  # a string, or a list of chat messages
@@ -51,16 +52,21 @@ def rows_from(source: Any, *, split: str = "train") -> list[dict]:
     is not an existing path is treated as a Hugging Face dataset id (the only case that
     may download: the user named a remote dataset).
     """
+    return _rows_and_places(source, split)[0]
+
+
+def _rows_and_places(source: Any, split: str) -> tuple[list[dict], list[str] | None]:
+    """Rows, and for a file, where each row is (``file:line`` for JSONL, the file otherwise)."""
     if isinstance(source, (list, tuple)):
-        return [dict(r) for r in source]
+        return [dict(r) for r in source], None
     if hasattr(source, "to_dict") and hasattr(source, "columns") and hasattr(source, "iloc"):
-        return [{k: _from_pandas(v) for k, v in r.items()} for r in source.to_dict("records")]
+        return [{k: _from_pandas(v) for k, v in r.items()} for r in source.to_dict("records")], None
     if hasattr(source, "keys") and hasattr(source, "values") and not isinstance(source, dict):
         if split not in source:  # DatasetDict
-            raise ValueError(f"split {split!r} not in dataset splits {list(source.keys())}")
+            raise UserError(f"split {split!r} not in dataset splits {list(source.keys())}")
         source = source[split]
     if hasattr(source, "to_list") and hasattr(source, "features"):
-        return source.to_list()
+        return source.to_list(), None
     if isinstance(source, (str, Path)):
         return _rows_from_path(source, split)
     raise TypeError(f"cannot read records from {type(source).__name__}")
@@ -83,79 +89,78 @@ def _from_pandas(value):
     return value
 
 
-def _rows_from_path(source: str | Path, split: str) -> list[dict]:
+def _rows_from_path(source: str | Path, split: str) -> tuple[list[dict], list[str] | None]:
     path = Path(source)
     name = path.name
     if path.is_file():
         if name.endswith((".jsonl", ".jsonl.gz")):
-            opener = gzip.open if name.endswith(".gz") else open
-            with opener(path, "rt", encoding="utf-8") as f:
-                return [_json_line(line, i, path) for i, line in enumerate(f) if line.strip()]
+            numbered = list(jsonl.iter_jsonl(path, item="row"))
+            return [row for _, row in numbered], [f"{path}:{number}" for number, _ in numbered]
         if name.endswith(".json"):
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = jsonl.read_json(path)
             if not isinstance(data, list):
-                raise ValueError(f"{path}: expected a JSON list of records")
-            return data
+                raise UserError(f"{path}: expected a JSON list of records, got {type(data).__name__}")
+            return data, [str(path)] * len(data)
         if name.endswith((".parquet", ".csv")):
             import pandas as pd
 
             frame = pd.read_parquet(path) if name.endswith(".parquet") else pd.read_csv(path)
-            return rows_from(frame)
-        raise ValueError(f"{path}: unknown file type (use .jsonl, .jsonl.gz, .json, .parquet, .csv)")
+            rows = rows_from(frame)
+            return rows, [str(path)] * len(rows)
+        raise UserError(f"{path}: unknown file type (use .jsonl, .jsonl.gz, .json, .parquet, .csv)")
     if path.exists() or str(source).startswith((".", "/")):
-        raise FileNotFoundError(f"no data file at {path}")
+        raise jsonl.MissingFileError(f"no data file at {path}")
     from datasets import load_dataset
 
-    return load_dataset(str(source), split=split).to_list()
-
-
-def _json_line(line: str, i: int, path: Path) -> dict:
-    try:
-        return json.loads(line)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path}: row {i}: not valid JSON ({e.msg})") from None
+    return load_dataset(str(source), split=split).to_list(), None
 
 
 def detect_kind(rows: list[dict]) -> str:
     """``pairwise`` if rows have ``chosen``, ``listwise`` if they have ``responses``."""
     if not rows:
-        raise ValueError("no records")
+        raise UserError("no records")
     keys = set(rows[0])
     if "responses" in keys:
         return "listwise"
     if "chosen" in keys or "rejected" in keys:
         return "pairwise"
-    raise ValueError(f"row 0: cannot tell the record kind from columns {sorted(keys)}; "
+    raise UserError(f"row 0: cannot tell the record kind from columns {sorted(keys)}; "
                      "pairwise needs chosen/rejected, listwise needs prompt/responses/labels")
 
 
 def load_records(source: Any, kind: str = "auto", *, split: str = "train") -> list:
     """Validated :class:`PreferencePair` or :class:`RankedList` records from any source.
 
-    Raises ValueError listing every bad record as ``row i, field 'name': problem``.
+    Raises :class:`~workbench.errors.UserError` (a ValueError) listing every bad record as
+    ``row i, field 'name': problem`` (row counted from 0), led by ``file:line`` (line
+    counted from 1) when the rows come from a JSONL file.
     """
-    rows = rows_from(source, split=split)
+    rows, places = _rows_and_places(source, split)
     kind = detect_kind(rows) if kind == "auto" else kind
     if kind == "pairwise":
-        return validate_pairwise(rows)
+        return validate_pairwise(rows, places=places)
     if kind == "listwise":
-        return validate_listwise(rows)
-    raise ValueError(f"kind must be 'auto', 'pairwise' or 'listwise', got {kind!r}")
+        return validate_listwise(rows, places=places)
+    raise UserError(f"kind must be 'auto', 'pairwise' or 'listwise', got {kind!r}")
 
 
 class _Errors:
-    def __init__(self):
+    """Collects every bad field; ``places[i]`` (``file:line``) leads row i's messages when known."""
+
+    def __init__(self, places: Sequence[str] | None = None):
         self.items: list[str] = []
+        self.places = places
 
     def add(self, row: int, field: str, problem: str) -> None:
-        self.items.append(f"row {row}, field {field!r}: {problem}")
+        place = f"{self.places[row]}: " if self.places is not None and row < len(self.places) else ""
+        self.items.append(f"{place}row {row}, field {field!r}: {problem}")
 
     def raise_if_any(self, what: str) -> None:
         if self.items:
             shown = "\n  ".join(self.items[:MAX_ERRORS_SHOWN])
             more = len(self.items) - MAX_ERRORS_SHOWN
             tail = f"\n  ... and {more} more" if more > 0 else ""
-            raise ValueError(f"{len(self.items)} bad {what} record field(s):\n  {shown}{tail}")
+            raise UserError(f"{len(self.items)} bad {what} record field(s):\n  {shown}{tail}")
 
 
 def _check_text(value, row: int, field: str, errors: _Errors, *, required: bool = True) -> bool:
@@ -189,9 +194,12 @@ def _is_number(x) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool)
 
 
-def validate_pairwise(rows: Iterable[dict]) -> list[PreferencePair]:
-    """Rows -> :class:`PreferencePair` list; every bad field of every row is reported at once."""
-    errors, records = _Errors(), []
+def validate_pairwise(rows: Iterable[dict], *, places: Sequence[str] | None = None) -> list[PreferencePair]:
+    """Rows -> :class:`PreferencePair` list; every bad field of every row is reported at once.
+
+    places: where each row came from (``file:line``), to lead its messages; None for in-memory rows.
+    """
+    errors, records = _Errors(places), []
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             errors.add(i, "*", f"expected a dict, got {type(row).__name__}")
@@ -215,9 +223,12 @@ def validate_pairwise(rows: Iterable[dict]) -> list[PreferencePair]:
     return records
 
 
-def validate_listwise(rows: Iterable[dict]) -> list[RankedList]:
-    """Rows -> :class:`RankedList` list; checks K >= 2, label count = K, numeric finite labels, top_k."""
-    errors, records = _Errors(), []
+def validate_listwise(rows: Iterable[dict], *, places: Sequence[str] | None = None) -> list[RankedList]:
+    """Rows -> :class:`RankedList` list; checks K >= 2, label count = K, numeric finite labels, top_k.
+
+    places: as in :func:`validate_pairwise`.
+    """
+    errors, records = _Errors(places), []
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
             errors.add(i, "*", f"expected a dict, got {type(row).__name__}")
@@ -290,13 +301,12 @@ def pairs_from_list(record: RankedList, *, include_ties: bool = False) -> list[P
 
 
 def write_jsonl(records: Iterable, path: str | Path) -> Path:
-    """Write records (dataclasses or dicts) as JSON lines."""
+    """Write records (dataclasses or dicts) as JSON lines, leaving out fields that are None.
+
+    Written through :func:`workbench.data.jsonl.write_jsonl`: to a temporary file renamed
+    over ``path`` at the end, so a failing write never empties an existing file.
+    """
     from dataclasses import asdict, is_dataclass
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        for r in records:
-            row = asdict(r) if is_dataclass(r) else dict(r)
-            f.write(json.dumps({k: v for k, v in row.items() if v is not None}) + "\n")
-    return path
+    rows = (asdict(r) if is_dataclass(r) else dict(r) for r in records)
+    return jsonl.write_jsonl(({k: v for k, v in row.items() if v is not None} for row in rows), path)

@@ -9,11 +9,11 @@ import torch
 
 REDUCTIONS = ("mean", "sum", "none")
 
-# Masked items are filled with (lowest real score - _FILL_GAP): exp() of the gap
+# Masked items are filled with (lowest real score - FILL_GAP): exp() of the gap
 # underflows to exactly 0 in float32 and float64, so padding adds nothing to any
 # log-sum-exp while every intermediate stays finite (no -inf - -inf = NaN, in the
-# forward or the backward pass).
-_FILL_GAP = 1e5
+# forward or the backward pass). _ties.py fills with the same gap, for the same reason.
+FILL_GAP = 1e5
 
 
 def check_tensor(value, name: str, *, ndim: int | None = None, floating: bool = False) -> torch.Tensor:
@@ -64,11 +64,11 @@ def check_labels(labels, scores: torch.Tensor, mask: torch.Tensor) -> torch.Tens
 
 
 def fill_masked(scores: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Scores with padding set far below the row's lowest real score (see _FILL_GAP)."""
+    """Scores with padding set far below the row's lowest real score (see FILL_GAP)."""
     big = torch.finfo(scores.dtype).max
     lowest = scores.detach().masked_fill(~mask, big).amin(dim=-1, keepdim=True)
     lowest = torch.where(lowest == big, torch.zeros_like(lowest), lowest)
-    return torch.where(mask, scores, lowest - _FILL_GAP)
+    return torch.where(mask, scores, lowest - FILL_GAP)
 
 
 def reduce(per_item: torch.Tensor, reduction: str, valid: torch.Tensor | None = None) -> torch.Tensor:

@@ -6,7 +6,10 @@ Inputs are already sorted best-first by label, with padding last (see
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import torch
+
+from ._checks import FILL_GAP
 
 
 @dataclass
@@ -72,7 +75,7 @@ def _tied_set_log_prob(group_scores: torch.Tensor, log_rest: torch.Tensor) -> to
     count, size = group_scores.shape
     members = _subset_masks(size, group_scores.device)  # (2^g, g)
     # Members of T are filled far below the group (exp -> exactly 0, never -inf).
-    fill = group_scores.detach().amin(dim=-1, keepdim=True).unsqueeze(1) - 1e5
+    fill = group_scores.detach().amin(dim=-1, keepdim=True).unsqueeze(1) - FILL_GAP
     expanded = group_scores.unsqueeze(1).expand(-1, 2**size, -1)
     # log-sum-exp of G minus each subset T, combined with the rest: (n, 2^g)
     outside = torch.where(~members.unsqueeze(0), expanded, fill.expand_as(expanded))
@@ -101,7 +104,7 @@ def exact_tie_groups_nll(scores, suffix, groups: Groups, mask, limit, max_group:
                          f"grows as 2**size); a group of {biggest} was found: use ties='efron' "
                          f"or 'breslow', or raise max_exact_group")
     # Pad the suffix so a group that ends the list sees an empty rest (exp -> 0 exactly).
-    floor = suffix.detach().amin(dim=-1, keepdim=True) - 1e5
+    floor = suffix.detach().amin(dim=-1, keepdim=True) - FILL_GAP
     padded_suffix = torch.cat([suffix, floor], dim=-1)
     for group_size in sorted(set(sizes.tolist())):
         pick = sizes == group_size

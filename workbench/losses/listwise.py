@@ -224,9 +224,17 @@ def lambdarank(scores, labels, *, mask=None, top_k=None, reduction="mean"):
 
     with gains :math:`G = 2^{y - \min y} - 1` (labels shifted so the lowest real
     label has gain 0), discounts :math:`D = 1/\log_2(2 + \text{rank})` by the
-    current (detached) scores, zero past ``top_k`` for NDCG@k. Burges et al.
-    (2006), "Learning to Rank with Nonsmooth Cost Functions"; the weighted-loss
-    form follows Wang et al. (2018), "The LambdaLoss Framework".
+    current (detached) scores (rank 0-based), zero past ``top_k`` for NDCG@k.
+    Burges et al. (2006), "Learning to Rank with Nonsmooth Cost Functions"; the
+    weighted-loss form follows Wang et al. (2018), "The LambdaLoss Framework".
+
+    Exponential gains, the NDCG of Burges et al. (2005) and of LightGBM's and
+    XGBoost's lambdarank, so the weights match the literature on small integer
+    grades. The NDCG that :func:`workbench.training.metrics.ndcg` reports uses
+    *linear* gains :math:`y - \min y` instead: evaluation labels may be real-valued
+    utilities on any scale, where :math:`2^y` would mostly reward the single best
+    item (and overflows float32 for label spreads above ~128). The discounts are
+    the same. So a lambdarank run optimises a top-heavier NDCG than the one logged.
     """
     labels, mask = _check_list_inputs(scores, labels, mask, reduction)
     if top_k is not None and (isinstance(top_k, bool) or not isinstance(top_k, int) or top_k < 1):

@@ -19,6 +19,9 @@ its self-contained code (load it with ``trust_remote_code=True``).
 that runs a reward model; it passes position ids from the mask, so left and right
 padding give the same rewards. Other heads (PRM token heads, two-head ODIN models) are
 any ``nn.Module``; the training loop only needs their ``compute_loss`` function.
+:func:`eval_mode` scores without dropout and gives the model back in the mode it had.
+The corrections saved beside a checkpoint (length calibration, centering) and their
+apply are in :mod:`workbench.models.posthoc`.
 """
 from workbench.models.loading import (
     ensure_pad_token,

@@ -5,7 +5,7 @@ import pandas as pd
 import torch
 
 from workbench.data import pad_sequences
-from workbench.models.loading import forward_scores, is_decoder_config, pooling_of, unwrap
+from workbench.models.loading import eval_mode, forward_scores, is_decoder_config, pooling_of, unwrap
 from workbench.models.pooled import PooledRewardModel
 
 
@@ -34,20 +34,22 @@ def padding_table(model, tokenizer, texts: list[str]) -> pd.DataFrame:
 
     Naive pooling takes the hidden state at position L-1 of the padded batch, which is
     a pad token for every text shorter than the longest: the column shows what goes
-    wrong without the last-non-padding-token rule. Decoder models only.
+    wrong without the last-non-padding-token rule. Decoder models only; scored without
+    dropout, and the model is left in the mode it was found in.
     """
     base = unwrap(model)
     if not is_decoder_config(base.config):
         raise ValueError("padding_table is for decoder (last-token) reward models")
-    base.eval()
     seqs = [tokenizer(t)["input_ids"] for t in texts]
-    alone = [forward_scores(base, torch.tensor([s]), torch.ones(1, len(s), dtype=torch.long)).item() for s in seqs]
-    columns = {"text": texts, "tokens": [len(s) for s in seqs], "alone": alone}
-    for side in ("right", "left"):
-        ids, mask = pad_sequences(seqs, tokenizer.pad_token_id, padding_side=side)
-        columns[f"{side}_padded"] = forward_scores(base, ids, mask).tolist()
-    ids, mask = pad_sequences(seqs, tokenizer.pad_token_id, padding_side="right")
-    columns["naive_last_position"] = _naive_last_position(base, ids, mask).tolist()
+    columns = {"text": texts, "tokens": [len(s) for s in seqs]}
+    with eval_mode(base):
+        columns["alone"] = [forward_scores(base, torch.tensor([s]), torch.ones(1, len(s), dtype=torch.long)).item()
+                            for s in seqs]
+        for side in ("right", "left"):
+            ids, mask = pad_sequences(seqs, tokenizer.pad_token_id, padding_side=side)
+            columns[f"{side}_padded"] = forward_scores(base, ids, mask).tolist()
+        ids, mask = pad_sequences(seqs, tokenizer.pad_token_id, padding_side="right")
+        columns["naive_last_position"] = _naive_last_position(base, ids, mask).tolist()
     return pd.DataFrame(columns)
 
 

@@ -16,7 +16,8 @@ length, so a head trained on length-biased labels absorbs the bias.
   (``features`` (2B, H), chosen rows first; ``lengths`` (2B,)), so
   :func:`workbench.training.train` runs it with ``collate_fn=collate_feature_pairs``.
 - :func:`feature_pairwise_objective`: Bradley-Terry (+ ``center_weight`` ×
-  :func:`workbench.losses.center_penalty`) as a ``compute_loss(model, batch)``.
+  :func:`workbench.losses.center_penalty`) as a ``compute_loss(model, batch)``, with
+  the metrics of :mod:`workbench.training.objectives`.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from workbench import losses
+from workbench.models.loading import eval_mode
 from workbench.models.pooled import pool_hidden
 
 
@@ -106,9 +108,10 @@ class FeatureRewardModel(nn.Module):
 
     @torch.no_grad()
     def score(self, features: np.ndarray | torch.Tensor, output: int = 0) -> np.ndarray:
-        """Rewards ``(N,)`` from one output (0: the reward, or ODIN's quality head)."""
-        self.eval()
-        return self(torch.as_tensor(features, dtype=torch.float32))[:, output].numpy()
+        """Rewards ``(N,)`` from one output (0: the reward, or ODIN's quality head), without
+        dropout; the model is left in the mode it was in."""
+        with eval_mode(self):
+            return self(torch.as_tensor(features, dtype=torch.float32))[:, output].numpy()
 
 
 class FeaturePairs(torch.utils.data.Dataset):
@@ -143,20 +146,32 @@ def collate_feature_pairs(items: list[dict]) -> dict:
     return {"features": features, "lengths": lengths, "margin": torch.zeros(len(items))}
 
 
+def _pair_metrics(chosen: torch.Tensor, rejected: torch.Tensor) -> dict[str, torch.Tensor]:
+    """``accuracy`` (a tie counts half) and ``mean_margin`` of ``(B,)`` rewards, as detached
+    0-dim tensors: the definitions of :func:`workbench.training.metrics.pairwise_metrics`,
+    repeated here because models sit below training (a test keeps the two equal)."""
+    difference = (chosen - rejected).detach().float()
+    correct = (difference > 0).float() + 0.5 * (difference == 0).float()
+    return {"accuracy": correct.mean(), "mean_margin": difference.mean()}
+
+
 def feature_pairwise_objective(*, center_weight: float = 0.0):
-    """``compute_loss(model, batch)``: BT on ``model(features)[:, 0]`` + ``center_weight`` × centering."""
+    """``compute_loss(model, batch)``: BT on ``model(features)[:, 0]`` + ``center_weight`` × centering.
+
+    Metrics in the vocabulary of :mod:`workbench.training.objectives`: ``loss`` (the total),
+    ``preference_loss`` and ``center_penalty`` when centering is on, ``accuracy``, ``mean_margin``.
+    """
 
     def compute_loss(model, batch):
         scores = model(batch["features"])[:, 0]
         half = scores.shape[0] // 2
         chosen, rejected = scores[:half], scores[half:]
         loss = losses.bradley_terry(chosen, rejected)
-        metrics = {"bt": loss.detach()}
+        metrics = {}
         if center_weight:
             penalty = losses.center_penalty(chosen, rejected)
+            metrics = {"preference_loss": loss.detach(), "center_penalty": penalty.detach()}
             loss = loss + center_weight * penalty
-            metrics["center"] = penalty.detach()
-        metrics.update(loss=loss.detach(), accuracy=(chosen > rejected).float().mean())
-        return loss, metrics
+        return loss, {"loss": loss.detach(), **metrics, **_pair_metrics(chosen, rejected)}
 
     return compute_loss

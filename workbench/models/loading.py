@@ -213,17 +213,19 @@ def forward_scores(model, input_ids: torch.Tensor, attention_mask: torch.Tensor,
 @torch.no_grad()
 def score_texts(model, tokenizer, texts: list[str], *, batch_size: int = 32,
                 max_length: int | None = None) -> torch.Tensor:
-    """Rewards (N,) for N plain texts, tokenised as ``pipeline('text-classification')`` does."""
-    model.eval()
+    """Rewards (N,) for N plain texts, tokenised as ``pipeline('text-classification')`` does.
+
+    Scored without dropout; the model is left in the mode it was found in."""
     device = next(model.parameters()).device
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     scores = torch.empty(len(texts))
-    for start in range(0, len(order), batch_size):
-        idx = order[start:start + batch_size]
-        enc = tokenizer([texts[i] for i in idx], padding=True, truncation=max_length is not None,
-                        max_length=max_length, return_tensors="pt")
-        scores[idx] = forward_scores(model, enc["input_ids"].to(device),
-                                     enc["attention_mask"].to(device)).cpu()
+    with eval_mode(model):
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            enc = tokenizer([texts[i] for i in idx], padding=True, truncation=max_length is not None,
+                            max_length=max_length, return_tensors="pt")
+            scores[idx] = forward_scores(model, enc["input_ids"].to(device),
+                                         enc["attention_mask"].to(device)).cpu()
     return scores
 
 

@@ -10,8 +10,11 @@ their sum and pushes length into ``r_L`` and out of ``r_Q``:
          + λ_O · |w_Q · w_L|                                orthogonal head weights
 
 ``ρ`` is the Pearson correlation over the 2B responses of the batch and ``L``
-the response lengths. At scoring time only ``r_Q`` is used, so the length
-preference that the labels carry is absorbed by the discarded head.
+the response lengths. The two disentangling terms are pure tensor functions in
+:mod:`workbench.losses.odin` (:func:`~workbench.losses.length_correlation_penalty`,
+:func:`~workbench.losses.orthogonality_penalty`); :func:`odin_loss` adds them up.
+At scoring time only ``r_Q`` is used, so the length preference that the labels
+carry is absorbed by the discarded head.
 
 Two ways to run it, one loss:
 
@@ -39,17 +42,13 @@ import torch
 from torch import nn
 
 from workbench import losses
+from workbench.models.frozen import _pair_metrics
 
 LENGTH_HEAD_FILE = "odin_length_head.json"
 
 
-def batch_pearson(x: torch.Tensor, y: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
-    """Differentiable Pearson correlation of two ``(N,)`` tensors; 0 (with finite
-    gradients) when either is constant: ``Σ x̃ỹ / sqrt(Σ x̃² Σ ỹ² + eps)``."""
-    if x.shape != y.shape or x.ndim != 1:
-        raise ValueError(f"x and y must be equal 1-D tensors, got {tuple(x.shape)} and {tuple(y.shape)}")
-    xc, yc = x - x.mean(), y - y.mean()
-    return (xc * yc).sum() / torch.sqrt((xc * xc).sum() * (yc * yc).sum() + eps)
+# The name this module gave the correlation before it moved to losses/.
+batch_pearson = losses.pearson_correlation
 
 
 def odin_loss(quality: torch.Tensor, length_reward: torch.Tensor, lengths: torch.Tensor,
@@ -60,7 +59,9 @@ def odin_loss(quality: torch.Tensor, length_reward: torch.Tensor, lengths: torch
     ``quality``, ``length_reward``, ``lengths``: ``(2B,)``, rows ``0..B-1`` chosen,
     ``B..2B-1`` rejected. ``quality_weight``, ``length_weight``: the heads' weight
     vectors ``(H,)``. ``length_penalty`` = λ_L, ``orthogonality`` = λ_O. Returns the
-    scalar loss and detached parts ``rank, rho_quality, rho_length, orthogonality``.
+    scalar loss and detached parts: ``rank`` (the paper's ranking loss, BT on
+    ``r_Q + r_L``), ``rho_quality`` = ρ(r_Q, L), ``rho_length`` = ρ(r_L, L),
+    ``orthogonality`` = |w_Q · w_L|.
     """
     n = quality.shape[0]
     if quality.ndim != 1 or n % 2 or length_reward.shape != quality.shape or lengths.shape != quality.shape:
@@ -68,11 +69,14 @@ def odin_loss(quality: torch.Tensor, length_reward: torch.Tensor, lengths: torch
                          f"{tuple(quality.shape)}, {tuple(length_reward.shape)}, {tuple(lengths.shape)}")
     total = quality + length_reward
     rank = losses.bradley_terry(total[: n // 2], total[n // 2:])
-    lengths = lengths.to(quality.dtype)
-    rho_quality, rho_length = batch_pearson(quality, lengths), batch_pearson(length_reward, lengths)
-    orth = (quality_weight * length_weight).sum().abs()
-    loss = rank + length_penalty * (rho_quality.abs() - rho_length) + orthogonality * orth
-    parts = {"rank": rank.detach(), "rho_quality": rho_quality.detach(), "rho_length": rho_length.detach(),
+    length_term = losses.length_correlation_penalty(quality, length_reward, lengths)
+    orth = losses.orthogonality_penalty(quality_weight, length_weight)
+    loss = rank + length_penalty * length_term + orthogonality * orth
+    with torch.no_grad():  # the two correlations again, for the log (2B numbers: cheap)
+        lengths = lengths.to(quality.dtype)
+        rho_quality = losses.pearson_correlation(quality.detach(), lengths)
+        rho_length = losses.pearson_correlation(length_reward.detach(), lengths)
+    parts = {"rank": rank.detach(), "rho_quality": rho_quality, "rho_length": rho_length,
              "orthogonality": orth.detach()}
     return loss, parts
 
@@ -96,7 +100,13 @@ def two_scores(model: nn.Module, batch: dict) -> torch.Tensor:
 
 
 def odin_objective(*, length_penalty: float = 1.0, orthogonality: float = 1.0):
-    """``compute_loss(model, batch) -> (loss, metrics)`` for :func:`workbench.training.train`."""
+    """``compute_loss(model, batch) -> (loss, metrics)`` for :func:`workbench.training.train`.
+
+    Metrics in the vocabulary of :mod:`workbench.training.objectives`: ``loss`` (the
+    total), ``preference_loss`` (:func:`odin_loss`'s ``rank``), ``rho_quality``,
+    ``rho_length``, ``orthogonality``, and ``accuracy`` / ``mean_margin`` of the quality
+    head ``r_Q`` alone (what scores at test time).
+    """
 
     def compute_loss(model, batch):
         outputs = two_scores(model, batch)
@@ -105,8 +115,8 @@ def odin_objective(*, length_penalty: float = 1.0, orthogonality: float = 1.0):
         loss, parts = odin_loss(outputs[:, 0], outputs[:, 1], lengths, head.weight[0], head.weight[1],
                                 length_penalty=length_penalty, orthogonality=orthogonality)
         half = outputs.shape[0] // 2
-        accuracy = (outputs[:half, 0] > outputs[half:, 0]).float().mean()
-        return loss, {"loss": loss.detach(), "accuracy": accuracy, **parts}
+        terms = {"preference_loss": parts.pop("rank"), **parts}
+        return loss, {"loss": loss.detach(), **terms, **_pair_metrics(outputs[:half, 0], outputs[half:, 0])}
 
     return compute_loss
 

@@ -1,5 +1,5 @@
 """Process supervision: step-labelled records, PRM/ORM training, automatic step
-annotation (Monte-Carlo rollouts, first-error search, LLM judge, formal
+labelling (Monte-Carlo rollouts, first-error search, LLM judge, formal
 verification, consensus), and using step scores (aggregation, best-of-N,
 step-level beam search, potential-based shaping).
 
@@ -12,25 +12,33 @@ step-level beam search, potential-based shaping).
 
 Modules: ``records`` (StepRecord, converters), ``verify`` (exact arithmetic), ``code_steps`` (code steps run in the sandbox),
 ``simulated`` (known-truth problems and policy), ``policy`` (transformers / HTTP
-rollouts), ``annotate`` (annotators, consensus, metrics), ``judge`` (LLM judge),
-``model`` / ``train`` (PRM and ORM), ``scoring`` (aggregation, best-of-N, beam
-search, shaping), ``gsm8k`` (the ORM-vs-PRM comparison on real solutions).
+rollouts), ``labelers`` (automatic step labelling: rollouts, first-error search,
+verifier, consensus), ``judge`` (LLM judge), ``metrics`` (first-error accuracy,
+ProcessBench F1, threshold calibration, method agreement), ``model`` (PRM and ORM:
+loading, encoding, scoring), ``objectives`` (their training objectives), ``train``,
+``scoring`` (aggregation, best-of-N, beam search, shaping), ``gsm8k`` (the
+ORM-vs-PRM comparison on real solutions). ``annotate`` is the old name of
+``labelers`` + ``metrics``, kept for old imports (people's labels are ``workbench.annotate``).
 """
-from workbench.prm.annotate import (
+from workbench.prm.code_steps import CodeStepVerifier, code_blocks
+from workbench.prm.judge import JudgeAnnotator, OpenAIJudge, SimulatedJudge, TransformersJudge, parse_verdict
+from workbench.prm.labelers import (
     FirstErrorSearch,
     MonteCarloAnnotator,
     StepAnnotation,
     VerifierAnnotator,
-    agreement_matrix,
     annotate_all,
     consensus,
     consensus_all,
-    first_error_accuracy,
     labels_from_first_error,
+)
+from workbench.prm.metrics import (
+    agreement_matrix,
+    calibrate_threshold,
+    first_error_accuracy,
+    first_error_from_scores,
     processbench_f1,
 )
-from workbench.prm.code_steps import CodeStepVerifier, code_blocks
-from workbench.prm.judge import JudgeAnnotator, OpenAIJudge, SimulatedJudge, TransformersJudge, parse_verdict
 from workbench.prm.records import (
     StepRecord,
     answers_equal,
@@ -59,6 +67,7 @@ __all__ = [
     "ArithmeticProblem", "make_problems", "SimulatedPolicy", "true_labels",
     "StepAnnotation", "MonteCarloAnnotator", "CodeStepVerifier", "code_blocks", "FirstErrorSearch", "VerifierAnnotator", "JudgeAnnotator",
     "OpenAIJudge", "TransformersJudge", "SimulatedJudge", "parse_verdict", "consensus", "consensus_all", "agreement_matrix", "annotate_all",
-    "labels_from_first_error", "first_error_accuracy", "processbench_f1",
+    "labels_from_first_error", "first_error_accuracy", "processbench_f1", "first_error_from_scores",
+    "calibrate_threshold",
     "AGGREGATIONS", "aggregate", "best_of_n", "best_of_n_accuracy", "step_beam_search", "potential_shaping",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from workbench.prm.annotate import StepAnnotation
+from workbench.prm.labelers import StepAnnotation
 from workbench.prm.records import StepRecord, answers_equal
 
 _FENCE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.DOTALL)

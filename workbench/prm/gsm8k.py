@@ -1,7 +1,8 @@
 """GSM8K for the ORM-vs-PRM comparison: training data with a known first error,
 the real model solutions, and the selection and first-error metrics.
 
-* :func:`load_gsm8k` reads ``train``/``test``/``solutions`` from the bundled
+* :func:`~workbench.data.sources.load_gsm8k` (moved to :mod:`workbench.data.sources`,
+  still importable from here) reads ``train``/``test``/``solutions`` from the bundled
   samples (``source="bundled"``, what notebooks use: ``data/gsm8k_prm/train.jsonl``,
   300 train questions, and ``data/gsm8k_solutions_sample.jsonl``, 160 test
   questions with their model solutions) or the full set in ``../shared/data/gsm8k``.
@@ -15,50 +16,23 @@ the real model solutions, and the selection and first-error metrics.
 """
 from __future__ import annotations
 
-import json
 import random
 from collections import Counter
 from pathlib import Path
 
-from workbench.paths import DATA_DIR, shared_data_dir
+from workbench.data.jsonl import write_jsonl
+from workbench.data.sources import GSM8K, GSM8K_MODELS, load_gsm8k
+from workbench.errors import UserError
+from workbench.paths import DATA_DIR
 from workbench.prm.records import StepRecord, answers_equal, from_gsm8k, normalize_answer, split_steps
 from workbench.prm.scoring import best_of_n_accuracy
 from workbench.prm.verify import corrupt_step, verify_arithmetic
 
-MODELS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification")
+# Old names, kept (load_gsm8k above too): workbench.data.sources.GSM8K is the table of files.
+MODELS = GSM8K_MODELS
 BUNDLED = DATA_DIR / "gsm8k_prm"
-FILES = {"train": "train.jsonl", "test": "test.jsonl", "solutions": "example_model_solutions.jsonl"}
-BUNDLED_FILES = {"train": BUNDLED / "train.jsonl", "solutions": DATA_DIR / "gsm8k_solutions_sample.jsonl"}
-
-
-def load_gsm8k(name: str, *, source: str = "bundled", limit: int | None = None) -> list[dict]:
-    """Rows of ``name`` in ``train`` | ``test`` | ``solutions``; ``source`` bundled | shared | auto.
-
-    ``auto`` takes the shared full set when present, else the bundled sample.
-    """
-    if name not in FILES:
-        raise ValueError(f"unknown GSM8K file {name!r}; choose one of {sorted(FILES)}")
-    shared = shared_data_dir()
-    if source == "auto":
-        source = "shared" if shared is not None else "bundled"
-    if source == "shared":
-        if shared is None:
-            raise ValueError("source='shared' but ../shared/data is absent")
-        path = shared / "gsm8k" / FILES[name]
-    elif source == "bundled":
-        if name not in BUNDLED_FILES:
-            raise ValueError(f"no bundled sample of {name!r}; use source='shared'")
-        path = BUNDLED_FILES[name]
-    else:
-        raise ValueError(f"source must be bundled | shared | auto, got {source!r}")
-    rows = []
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                rows.append(json.loads(line))
-            if limit is not None and len(rows) >= limit:
-                break
-    return rows
+FILES = {name: Path(data.shared).name for name, data in GSM8K.items()}
+BUNDLED_FILES = {name: DATA_DIR / data.bundled for name, data in GSM8K.items() if data.bundled}
 
 
 def corrupted_training_records(rows: list[dict], *, seed: int = 0) -> list[StepRecord]:
@@ -73,7 +47,7 @@ def corrupted_training_records(rows: list[dict], *, seed: int = 0) -> list[StepR
         try:
             gold = from_gsm8k(row["question"], row["answer"])
         except KeyError as error:
-            raise ValueError(f"record {index}: field {error.args[0]!r} is missing") from None
+            raise UserError(f"record {index}: field {error.args[0]!r} is missing") from None
         gold.meta.update(outcome=1.0, corrupted_step=None)
         records.append(gold)
         candidates = [i for i, step in enumerate(gold.steps) if verify_arithmetic(step)]
@@ -100,7 +74,7 @@ def model_solution_records(rows: list[dict]) -> list[list[StepRecord]]:
         candidates = []
         for name in MODELS:
             if name not in row:
-                raise ValueError(f"record {index}: field {name!r} is missing")
+                raise UserError(f"record {index}: field {name!r} is missing")
             steps, answer = split_steps(row[name]["solution"])
             candidates.append(StepRecord(row["question"], steps, [None] * len(steps), answer, reference,
                                          {"model": name, "is_correct": bool(row[name]["is_correct"])}))
@@ -163,8 +137,4 @@ def verifier_first_errors(records: list[StepRecord]) -> list[int | None | str]:
 def write_bundle(folder: Path = BUNDLED, *, n_train: int = 300, seed: int = 0) -> None:
     """Write the bundled train sample from the shared set (run once by maintainers; MIT licence)."""
     rng = random.Random(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    rows = rng.sample(load_gsm8k("train", source="shared"), n_train)
-    with open(folder / FILES["train"], "w", encoding="utf-8") as handle:
-        for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    write_jsonl(rng.sample(load_gsm8k("train", source="shared"), n_train), folder / FILES["train"])

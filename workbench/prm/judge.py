@@ -16,14 +16,11 @@ Backends are callables ``backend(prompts: list[str]) -> list[str]``:
 """
 from __future__ import annotations
 
-import json
 import re
-import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 
-from workbench.prm.annotate import StepAnnotation, labels_from_first_error
+from workbench.prm._http import post_json
+from workbench.prm.labelers import StepAnnotation, labels_from_first_error
 from workbench.prm.records import StepRecord
 
 JUDGE_TEMPLATE = """The following is a math problem and a solution split into numbered steps.
@@ -123,7 +120,7 @@ class OpenAIJudge:
 
     base_url: e.g. ``http://localhost:8000/v1`` (vLLM), ``http://localhost:11434/v1``
     (Ollama). One request per prompt; a connection error or a 429/5xx is retried
-    ``retries`` times with exponential backoff, then raised.
+    ``retries`` times with exponential backoff, then raised (``workbench.prm._http.post_json``).
     """
 
     def __init__(self, base_url: str, model: str, *, api_key: str | None = None, max_tokens: int = 512,
@@ -133,30 +130,14 @@ class OpenAIJudge:
         self.max_tokens, self.temperature = max_tokens, temperature
         self.timeout, self.retries = timeout, retries
 
-    def _post(self, payload: dict) -> dict:
-        headers = {"Content-Type": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        request = urllib.request.Request(self.url, json.dumps(payload).encode(), headers)
-        for attempt in range(self.retries + 1):
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    return json.loads(response.read().decode())
-            except urllib.error.HTTPError as error:
-                if error.code not in (429, 500, 502, 503, 504) or attempt == self.retries:
-                    raise RuntimeError(f"judge endpoint {self.url}: HTTP {error.code}") from error
-            except urllib.error.URLError as error:
-                if attempt == self.retries:
-                    raise RuntimeError(f"judge endpoint {self.url} unreachable: {error.reason}") from error
-            time.sleep(0.5 * 2 ** attempt)
-        raise AssertionError("unreachable")
-
     def __call__(self, prompts: list[str]) -> list[str]:
         replies = []
         for prompt in prompts:
-            body = self._post({"model": self.model, "max_tokens": self.max_tokens,
-                               "temperature": self.temperature,
-                               "messages": [{"role": "user", "content": prompt}]})
+            body = post_json(self.url, {"model": self.model, "max_tokens": self.max_tokens,
+                                        "temperature": self.temperature,
+                                        "messages": [{"role": "user", "content": prompt}]},
+                             api_key=self.api_key, timeout=self.timeout, retries=self.retries,
+                             name="judge endpoint")
             try:
                 replies.append(body["choices"][0]["message"]["content"] or "")
             except (KeyError, IndexError, TypeError):

@@ -4,10 +4,9 @@ PRM: ``AutoModelForTokenClassification`` with ``num_labels=1``; the input is
 ``[CLS] prompt [SEP] step_1 <sep> step_2 <sep> ... step_S <sep>`` and the score of
 step ``s`` is ``sigmoid(logit)`` at its separator token (the tokenizer's
 ``[SEP]`` for encoders, the tokens of ``"\\n"`` for decoders: the last one is read).
-The loss is binary cross-entropy against hard or soft step labels, over labelled
-steps only (Lightman et al., 2023; Wang et al., 2024):
-
-    L = -(1/|L|) sum_{s in L} [y_s log p_s + (1 - y_s) log(1 - p_s)]
+The objective is binary cross-entropy against hard or soft step labels, over
+labelled steps only (Lightman et al., 2023; Wang et al., 2024): see
+:mod:`workbench.prm.objectives`.
 
 The separator ids are stored in ``config.prm_separator_ids``, so a saved PRM is
 a plain checkpoint: ``AutoModelForTokenClassification.from_pretrained(path)``.
@@ -16,15 +15,30 @@ With a bidirectional encoder each step's score also sees later steps.
 ORM: the same backbone as ``AutoModelForSequenceClassification`` (``num_labels=1``,
 ``workbench.models.load_reward_model``) scoring ``prompt [SEP] solution`` with
 BCE against the final answer's correctness (Cobbe et al., 2021, verifiers).
+
+Here: loading, encoding, collating and scoring. The objectives live in
+:mod:`workbench.prm.objectives` (``prm_loss`` / ``orm_loss`` stay importable
+from here as their old names), ProcessBench metrics and the threshold
+calibration in :mod:`workbench.prm.metrics` (re-exported here for old imports).
 """
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
+from workbench.models import eval_mode, forward_scores
+from workbench.prm.metrics import calibrate_threshold, first_error_from_scores
+from workbench.prm.objectives import IGNORE, orm_objective, prm_objective
 from workbench.prm.records import StepRecord
 
-IGNORE = -100.0
+# the old names of the objectives: notebooks and user code import them from here
+prm_loss = prm_objective
+orm_loss = orm_objective
+
+__all__ = [
+    "IGNORE", "load_prm", "load_orm", "separator_ids", "encode_steps", "encode_outcome", "solution_text",
+    "make_step_collator", "make_outcome_collator", "prm_step_scores", "orm_scores",
+    "prm_objective", "orm_objective", "prm_loss", "orm_loss", "first_error_from_scores", "calibrate_threshold",
+]
 
 
 def separator_ids(tokenizer) -> list[int]:
@@ -121,24 +135,6 @@ def make_step_collator(pad_token_id: int):
     return collate
 
 
-def prm_loss(model, batch: dict) -> tuple[torch.Tensor, dict]:
-    """BCE between step logits and (hard or soft) labels at labelled separator tokens.
-
-    batch: ``input_ids``, ``attention_mask`` (B, T) and ``labels`` (B, T) floats with
-    -100 where there is no labelled step. Returns (loss, {"loss", "step_accuracy"}).
-    """
-    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[..., 0]
-    labels = batch["labels"].to(logits.device)
-    where = labels != IGNORE
-    if not where.any():
-        zero = logits.sum() * 0.0  # no labelled step in the batch: no signal, no NaN
-        return zero, {"loss": 0.0, "step_accuracy": 0.0}
-    chosen, targets = logits[where].float(), labels[where].float()
-    loss = F.binary_cross_entropy_with_logits(chosen, targets)
-    accuracy = ((chosen > 0) == (targets >= 0.5)).float().mean()
-    return loss, {"loss": float(loss.detach()), "step_accuracy": float(accuracy)}
-
-
 def solution_text(record: StepRecord) -> str:
     """The solution as one text: steps one per line, then the final answer if any."""
     lines = list(record.steps) + ([f"The answer is {record.answer}."] if record.answer is not None else [])
@@ -176,78 +172,49 @@ def make_outcome_collator(pad_token_id: int):
     return collate
 
 
-def orm_loss(model, batch: dict) -> tuple[torch.Tensor, dict]:
-    """BCE between the solution score and its final correctness. labels: (B,) in [0, 1]."""
-    from workbench.models import forward_scores
-
-    scores = forward_scores(model, batch["input_ids"], batch["attention_mask"])
-    labels = batch["labels"].to(scores.device).float()
-    loss = F.binary_cross_entropy_with_logits(scores.float(), labels)
-    accuracy = ((scores > 0) == (labels >= 0.5)).float().mean()
-    return loss, {"loss": float(loss.detach()), "accuracy": float(accuracy)}
-
-
 @torch.no_grad()
 def prm_step_scores(model, tokenizer, records: list[StepRecord], *, max_length: int = 256,
                     batch_size: int = 32) -> list[list[float]]:
-    """Per record, ``sigmoid`` of the step logits: S probabilities (fewer if truncated)."""
-    model.eval()
+    """Per record, ``sigmoid`` of the step logits: S probabilities (fewer if truncated).
+
+    The model runs in eval mode (no dropout) and is given back in the mode it was in.
+    """
     separator = list(getattr(model.config, "prm_separator_ids", None) or separator_ids(tokenizer))
     collate = make_step_collator(tokenizer.pad_token_id)
     device = next(model.parameters()).device
     encoded = [encode_steps(r, tokenizer, separator, max_length=max_length) for r in records]
     order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]["input_ids"]))
     scores: list[list[float]] = [[] for _ in records]
-    for start in range(0, len(order), batch_size):
-        chunk = order[start:start + batch_size]
-        batch = collate([encoded[i] for i in chunk])
-        logits = model(input_ids=batch["input_ids"].to(device),
-                       attention_mask=batch["attention_mask"].to(device)).logits[..., 0].float()
-        probabilities = torch.sigmoid(logits).cpu()
-        for row, index in enumerate(chunk):
-            scores[index] = probabilities[row, encoded[index]["positions"]].tolist()
+    with eval_mode(model):
+        for start in range(0, len(order), batch_size):
+            chunk = order[start:start + batch_size]
+            batch = collate([encoded[i] for i in chunk])
+            logits = model(input_ids=batch["input_ids"].to(device),
+                           attention_mask=batch["attention_mask"].to(device)).logits[..., 0].float()
+            probabilities = torch.sigmoid(logits).cpu()
+            for row, index in enumerate(chunk):
+                scores[index] = probabilities[row, encoded[index]["positions"]].tolist()
     return scores
 
 
 @torch.no_grad()
 def orm_scores(model, tokenizer, records: list[StepRecord], *, max_length: int = 256,
                batch_size: int = 32) -> list[float]:
-    """Per record, ``sigmoid`` of the ORM's score: the probability the solution is right."""
-    from workbench.models import forward_scores
+    """Per record, ``sigmoid`` of the ORM's score: the probability the solution is right.
 
-    model.eval()
+    The model runs in eval mode (no dropout) and is given back in the mode it was in.
+    """
     collate = make_outcome_collator(tokenizer.pad_token_id)
     device = next(model.parameters()).device
     encoded = [encode_outcome(r, tokenizer, label=None, max_length=max_length) for r in records]
     order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]["input_ids"]))
     scores = [0.0] * len(records)
-    for start in range(0, len(order), batch_size):
-        chunk = order[start:start + batch_size]
-        batch = collate([encoded[i] for i in chunk])
-        values = torch.sigmoid(forward_scores(model, batch["input_ids"].to(device),
-                                              batch["attention_mask"].to(device)).float()).cpu()
-        for row, index in enumerate(chunk):
-            scores[index] = float(values[row])
+    with eval_mode(model):
+        for start in range(0, len(order), batch_size):
+            chunk = order[start:start + batch_size]
+            batch = collate([encoded[i] for i in chunk])
+            values = torch.sigmoid(forward_scores(model, batch["input_ids"].to(device),
+                                                  batch["attention_mask"].to(device)).float()).cpu()
+            for row, index in enumerate(chunk):
+                scores[index] = float(values[row])
     return scores
-
-
-def first_error_from_scores(step_scores: list[float], threshold: float = 0.5) -> int | None:
-    """The first step scored below ``threshold`` (None: none), as ProcessBench asks a PRM."""
-    return next((i for i, score in enumerate(step_scores) if score < threshold), None)
-
-
-def calibrate_threshold(step_scores: list[list[float]], first_errors: list[int | None]) -> tuple[float, float]:
-    """The step-score threshold that maximises ProcessBench F1 on labelled data: (threshold, F1).
-
-    A PRM's scores are not calibrated at 0.5 (ProcessBench, Zheng et al., 2024,
-    tunes the threshold per model on held-out data); tune here, report elsewhere.
-    """
-    from workbench.prm.annotate import processbench_f1
-
-    candidates = sorted({round(s, 4) for row in step_scores for s in row} | {0.5})
-    best = (0.5, -1.0)
-    for threshold in candidates[:: max(1, len(candidates) // 200)]:
-        f1 = processbench_f1([first_error_from_scores(r, threshold) for r in step_scores], first_errors)["f1"]
-        if f1 > best[1]:
-            best = (threshold, f1)
-    return best

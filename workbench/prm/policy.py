@@ -4,14 +4,18 @@ and any OpenAI-compatible completions server (vLLM's server is the GPU backend).
 Both implement ``rollout(prompt, prefix, n) -> list[str]`` and
 ``next_steps(prompt, prefix, n) -> list[str]`` (one step each, for step-level
 beam search). The solution text is ``prompt`` + newline + one step per line.
+A local model generates in eval mode (no dropout) and is given back in the mode
+it was found in (``workbench.models.eval_mode``), so a policy that is also being
+trained can be sampled from between steps.
 """
 from __future__ import annotations
 
 import inspect
-import json
-import urllib.request
 
 import torch
+
+from workbench.models import eval_mode
+from workbench.prm._http import post_json
 
 
 def solution_text(prompt: str, prefix: list[str]) -> str:
@@ -23,7 +27,7 @@ def solution_text(prompt: str, prefix: list[str]) -> str:
 def generate_batch(model, tokenizer, texts: list[str], *, max_new_tokens: int, do_sample: bool = True,
                    temperature: float = 1.0, num_return_sequences: int = 1) -> list[str]:
     """Left-padded batched generation; returns the new text only, ``len(texts) * num_return_sequences``
-    strings grouped by input."""
+    strings grouped by input. The model runs in eval mode and keeps the mode it had."""
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
     side, tokenizer.padding_side = tokenizer.padding_side, "left"
@@ -32,9 +36,10 @@ def generate_batch(model, tokenizer, texts: list[str], *, max_new_tokens: int, d
     finally:
         tokenizer.padding_side = side
     batch = {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"]}  # no token types
-    output = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=do_sample,
-                            temperature=temperature if do_sample else None,
-                            num_return_sequences=num_return_sequences, pad_token_id=tokenizer.pad_token_id)
+    with eval_mode(model):
+        output = model.generate(**batch, max_new_tokens=max_new_tokens, do_sample=do_sample,
+                                temperature=temperature if do_sample else None,
+                                num_return_sequences=num_return_sequences, pad_token_id=tokenizer.pad_token_id)
     new = output[:, batch["input_ids"].shape[1]:]
     return tokenizer.batch_decode(new, skip_special_tokens=True)
 
@@ -50,7 +55,7 @@ class TransformersPolicy:
 
     def __init__(self, model, tokenizer, *, max_new_tokens: int = 256, temperature: float = 0.8,
                  reuse_prefix_cache: bool = True, do_sample: bool = True):
-        self.model, self.tokenizer = model.eval(), tokenizer
+        self.model, self.tokenizer = model, tokenizer
         self.max_new_tokens, self.temperature = max_new_tokens, temperature
         self.reuse_prefix_cache, self.do_sample = reuse_prefix_cache, do_sample
         if tokenizer.pad_token_id is None:
@@ -65,19 +70,19 @@ class TransformersPolicy:
                       pad_token_id=self.tokenizer.pad_token_id)
         if stop_strings:
             kwargs.update(stop_strings=stop_strings, tokenizer=self.tokenizer)
-        if self.reuse_prefix_cache and ids.shape[1] > 1:
-            from transformers import DynamicCache
+        inputs = {"input_ids": ids.repeat(n, 1), "attention_mask": torch.ones_like(ids).repeat(n, 1)}
+        with eval_mode(self.model):
+            if self.reuse_prefix_cache and ids.shape[1] > 1:
+                from transformers import DynamicCache
 
-            cache = DynamicCache()
-            # transformers >= 5.2x names the argument `cache`; older releases `past_key_values`
-            name = "cache" if "cache" in inspect.signature(self.model.forward).parameters else "past_key_values"
-            self.model(input_ids=ids[:, :-1], use_cache=True, **{name: cache})
-            cache.batch_repeat_interleave(n)
-            output = self.model.generate(input_ids=ids.repeat(n, 1), attention_mask=torch.ones_like(ids).repeat(n, 1),
-                                         **{name: cache}, **kwargs)
-        else:
-            output = self.model.generate(input_ids=ids.repeat(n, 1), attention_mask=torch.ones_like(ids).repeat(n, 1),
-                                         **kwargs)
+                cache = DynamicCache()
+                # transformers >= 5.2x names the argument `cache`; older releases `past_key_values`
+                name = "cache" if "cache" in inspect.signature(self.model.forward).parameters else "past_key_values"
+                self.model(input_ids=ids[:, :-1], use_cache=True, **{name: cache})
+                cache.batch_repeat_interleave(n)
+                output = self.model.generate(**inputs, **{name: cache}, **kwargs)
+            else:
+                output = self.model.generate(**inputs, **kwargs)
         return self.tokenizer.batch_decode(output[:, ids.shape[1]:], skip_special_tokens=True)
 
     def rollout(self, prompt: str, prefix: list[str], n: int) -> list[str]:
@@ -109,14 +114,16 @@ class HTTPPolicy:
     """Rollouts from an OpenAI-compatible ``/v1/completions`` server (vLLM, TGI, llama.cpp).
 
     One request per prefix asks for ``n`` samples; vLLM's prefix caching then
-    shares the prefix's KV cache across them on the server.
+    shares the prefix's KV cache across them on the server. A connection error
+    or a 429/5xx is retried ``retries`` times with exponential backoff, then
+    raised (``workbench.prm._http.post_json``).
     """
 
     def __init__(self, base_url: str, model: str, *, max_tokens: int = 256, temperature: float = 0.8,
-                 timeout: float = 120.0, api_key: str | None = None):
+                 timeout: float = 120.0, api_key: str | None = None, retries: int = 2):
         self.url = base_url.rstrip("/") + "/completions"
         self.model, self.max_tokens, self.temperature = model, max_tokens, temperature
-        self.timeout, self.api_key = timeout, api_key
+        self.timeout, self.api_key, self.retries = timeout, api_key, retries
         self.rollouts = 0
 
     def _complete(self, text: str, n: int, stop=None, max_tokens=None) -> list[str]:
@@ -124,12 +131,8 @@ class HTTPPolicy:
                    "max_tokens": max_tokens or self.max_tokens}
         if stop:
             payload["stop"] = stop
-        headers = {"Content-Type": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        request = urllib.request.Request(self.url, json.dumps(payload).encode(), headers)
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:
-            body = json.loads(response.read().decode())
+        body = post_json(self.url, payload, api_key=self.api_key, timeout=self.timeout, retries=self.retries,
+                         name="policy endpoint")
         try:
             choices = sorted(body["choices"], key=lambda c: c.get("index", 0))
             texts = [choice["text"] for choice in choices]

@@ -4,7 +4,7 @@
     result = train_prm(records, TrainConfig(max_steps=200, max_length=192, output_dir="runs/prm"),
                        model=model, tokenizer=tokenizer)
 
-Both pass their model, collator and objective (``prm_loss`` / ``orm_loss``) to the
+Both pass their model, collator and objective (``prm_objective`` / ``orm_objective``) to the
 loop, which owns the optimiser, Accelerate (CPU, GPU, many GPUs), logging and the
 final plain ``transformers`` checkpoint.
 """
@@ -17,10 +17,9 @@ from workbench.prm.model import (
     load_prm,
     make_outcome_collator,
     make_step_collator,
-    orm_loss,
-    prm_loss,
     separator_ids,
 )
+from workbench.prm.objectives import orm_objective, prm_objective
 from workbench.prm.records import StepRecord, validate_record
 
 
@@ -44,7 +43,7 @@ def train_prm(records: list[StepRecord], config, *, model=None, tokenizer=None, 
     model.config.prm_separator_ids = separator
     encoded = [encode_steps(validate_record(r, i), tokenizer, separator, max_length=config.max_length)
                for i, r in enumerate(records)]
-    return train(config, encoded, model=model, tokenizer=tokenizer, compute_loss=prm_loss,
+    return train(config, encoded, model=model, tokenizer=tokenizer, compute_loss=prm_objective,
                  collate_fn=make_step_collator(tokenizer.pad_token_id), evaluate_fn=evaluate_fn)
 
 
@@ -56,5 +55,5 @@ def train_orm(records: list[StepRecord], config, *, model=None, tokenizer=None, 
         model, tokenizer = load_orm(config.model)
     encoded = [encode_outcome(r, tokenizer, label=_outcome(r, i), max_length=config.max_length)
                for i, r in enumerate(records)]
-    return train(config, encoded, model=model, tokenizer=tokenizer, compute_loss=orm_loss,
+    return train(config, encoded, model=model, tokenizer=tokenizer, compute_loss=orm_objective,
                  collate_fn=make_outcome_collator(tokenizer.pad_token_id), evaluate_fn=evaluate_fn)

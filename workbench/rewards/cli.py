@@ -5,6 +5,8 @@ import argparse
 import json
 import sys
 
+from workbench.errors import UserError
+
 
 def run_check(args: argparse.Namespace) -> int:
     """Report the sandbox's isolation here and run the hostile gallery through it; 1 if any attack scores."""
@@ -33,20 +35,19 @@ def _reward(name: str, timeout: float):
 
 def run_score(args: argparse.Namespace) -> int:
     """Score a JSONL file (``completion`` plus the reward's column per line); one JSON reward per line out."""
+    from workbench.data.jsonl import iter_jsonl
+
     records = []
-    with open(args.data, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
-                record = json.loads(line)
-                if not isinstance(record, dict) or "completion" not in record:
-                    raise ValueError(f"{args.data}: line {number} has no field 'completion'")
-                records.append(record)
+    for number, record in iter_jsonl(args.data, item="record"):
+        if "completion" not in record:
+            raise UserError(f"{args.data}: line {number} has no field 'completion'")
+        records.append(record)
     column = {"format": None, "correctness": "ground_truth", "code": "test_cases"}[args.reward]
     columns = {}
     if column is not None:
         missing = [i for i, r in enumerate(records) if column not in r]
         if missing:
-            raise ValueError(f"{args.data}: record {missing[0]} has no field {column!r}")
+            raise UserError(f"{args.data}: record {missing[0]} has no field {column!r}")
         columns[column] = [r[column] for r in records]
     rewards = _reward(args.reward, args.timeout)([r["completion"] for r in records], **columns)
     for reward in rewards:

@@ -14,14 +14,14 @@ compute_loss=None, collate_fn=None, evaluate_fn=None, evaluate_before=False) -> 
   checkpointing and LoRA (``peft``), tqdm progress, logging, periodic evaluation,
   resumable checkpoints (``save_every`` -> ``output_dir/checkpoint-N``; ``resume_from``)
   and a final plain ``transformers`` checkpoint in ``output_dir``.
-  ``config.batch_size`` is the global batch: under ``accelerate launch`` each of the
-  N processes gets ``batch_size / N`` of every batch, so a 2-process run follows the
-  same optimisation path as one process. On a CPU-only box start N gloo processes
+  ``config.batch_size`` is the global batch of one micro-step: under ``accelerate
+  launch`` each of the N processes gets ``batch_size / N`` of every batch, so a
+  2-process run follows the same optimisation path as one process. On a CPU-only box start N gloo processes
   with ``accelerate launch --multi_gpu --num_processes N`` (accelerate 1.x's
   ``--cpu --num_processes N`` needs ``mpirun`` for N > 1).
 * A non-finite loss stops the run with ``FloatingPointError`` naming the step.
 * What is trained is pluggable. ``compute_loss(model, batch) -> (loss, metrics)``
-  (a scalar tensor and a dict of floats) and ``collate_fn(items) -> batch`` are the
+  (a scalar tensor and a dict of metrics) and ``collate_fn(items) -> batch`` are the
   whole interface: a PRM passes its token-level model, a step-label collator and
   its objective; a two-head ODIN model passes its model and an objective that adds
   its orthogonality/length terms. Nothing else in the loop changes. The defaults come

@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 
 from workbench.data import EncodedRecords, collator_for, encode_records
+from workbench.models import eval_mode
 from workbench.training.metrics import listwise_metrics, pairwise_metrics
 from workbench.training.objectives import score_lists, score_pairs
 
@@ -24,23 +25,21 @@ def predict(model, data: EncodedRecords, pad_token_id: int, *, batch_size: int =
     Under several processes each one scores everything with its (identical) model
     copy: no collective calls, so a process can evaluate alone.
     """
-    was_training = model.training
-    model.eval()
     loader = eval_loader(data, pad_token_id, batch_size)
     order = torch.tensor([i for batch in loader.batch_sampler for i in batch])
     device = next(model.parameters()).device
     k_max = max((len(it["responses"]) for it in data.items), default=0) if data.kind == "listwise" else 0
     parts: list[tuple] = []
-    for batch in loader:
-        batch = {k: v.to(device) for k, v in batch.items()}
-        if data.kind == "pairwise":
-            out = score_pairs(model, batch)
-        else:
-            scores = score_lists(model, batch)
-            pad = k_max - scores.shape[1]
-            out = (torch.nn.functional.pad(scores, (0, pad)), torch.nn.functional.pad(batch["mask"], (0, pad)))
-        parts.append(tuple(t.float().cpu() if t.is_floating_point() else t.cpu() for t in out))
-    model.train(was_training)
+    with eval_mode(model):  # no dropout; a model evaluated mid-training goes back to training
+        for batch in loader:
+            batch = {k: v.to(device) for k, v in batch.items()}
+            if data.kind == "pairwise":
+                out = score_pairs(model, batch)
+            else:
+                scores = score_lists(model, batch)
+                pad = k_max - scores.shape[1]
+                out = (torch.nn.functional.pad(scores, (0, pad)), torch.nn.functional.pad(batch["mask"], (0, pad)))
+            parts.append(tuple(t.float().cpu() if t.is_floating_point() else t.cpu() for t in out))
     first, second = (torch.cat([p[j] for p in parts]) for j in range(2))
     restored_first, restored_second = torch.empty_like(first), torch.empty_like(second)
     restored_first[order], restored_second[order] = first, second

@@ -15,10 +15,12 @@ from tqdm.auto import tqdm
 
 from workbench.data import EncodedRecords, LengthGroupedBatchSampler, TruncationReport, collator_for, encode_records
 from workbench.data.records import load_records
+from workbench.errors import UserError, mistakes_in
 from workbench.models import load_reward_model, save_reward_model
 from workbench.training.config import TrainConfig
 from workbench.training.evaluate import evaluate
 from workbench.training.objectives import objective_for
+from workbench.training.shared_prompt import shared_prompt_parts
 
 STATE_FILE = "trainer_state.json"
 
@@ -55,7 +57,8 @@ def as_encoded(data, tokenizer, max_length: int) -> EncodedRecords:
 
 
 def make_accelerator(config: TrainConfig) -> Accelerator:
-    """An Accelerator for this config; ``split_batches`` makes ``batch_size`` the global batch."""
+    """An Accelerator for this config; ``split_batches`` makes ``batch_size`` the global micro-batch
+    (all processes together, each getting ``batch_size / N``), one per accumulation micro-step."""
     precision = config.mixed_precision
     if precision == "auto":
         precision = "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
@@ -110,21 +113,23 @@ def train(config: TrainConfig, train_data, eval_data=None, *, model=None, tokeni
     dict`` to :func:`workbench.training.evaluate` on ``eval_data``. ``model``/``tokenizer``
     default to ``load_reward_model(config.model, pooling=config.pooling)``.
     """
+    if config.resume_from and not (Path(config.resume_from) / STATE_FILE).is_file():  # before loading anything
+        raise UserError(f"resume_from={config.resume_from}: no {STATE_FILE} (not a checkpoint written by train)")
     accelerator = make_accelerator(config)
     set_seed(config.seed)
     model, tokenizer = _prepare_model(config, model, tokenizer)
     if collate_fn is None:
         train_data = as_encoded(train_data, tokenizer, config.max_length)
-        if config.shared_prompt:
-            collate_fn, shared_loss = _shared_prompt_parts(config, accelerator, model, tokenizer, train_data.kind)
-            compute_loss = compute_loss or shared_loss
-        else:
-            collate_fn = collator_for(train_data.kind, tokenizer.pad_token_id)
+    if config.shared_prompt:  # checks that packing applies to this run (UserError if not), then its parts
+        collate_fn, packed_loss = shared_prompt_parts(config, model, tokenizer, getattr(train_data, "kind", None),
+                                                      num_processes=accelerator.num_processes, collate_fn=collate_fn)
+        compute_loss = packed_loss if compute_loss is None else compute_loss
+    elif collate_fn is None:
+        collate_fn = collator_for(train_data.kind, tokenizer.pad_token_id)
         if compute_loss is None:
-            compute_loss = objective_for(train_data.kind, config.loss, loss_kwargs=config.loss_kwargs,
-                                         center_weight=config.center_weight)
-    elif config.shared_prompt:
-        raise ValueError("shared_prompt=True builds its own collate_fn; pass one or the other")
+            with mistakes_in("loss"):  # objectives refuse a loss that does not fit the records' kind
+                compute_loss = objective_for(train_data.kind, config.loss, loss_kwargs=config.loss_kwargs,
+                                             center_weight=config.center_weight)
     if compute_loss is None:
         raise ValueError("a custom collate_fn needs a compute_loss(model, batch) -> (loss, metrics)")
     if evaluate_fn is None and eval_data is not None:
@@ -160,59 +165,29 @@ def train(config: TrainConfig, train_data, eval_data=None, *, model=None, tokeni
     return result
 
 
-def _shared_prompt_parts(config: TrainConfig, accelerator, model, tokenizer, kind: str):
-    """(collate_fn, compute_loss) of shared-prompt packing, after checking it applies to this run."""
-    from workbench.models.loading import is_decoder_config, unwrap
-    from workbench.models.pooled import PooledRewardModel
-    from workbench.training.shared_prompt import SharedPromptCollator, shared_prompt_objective
-
-    if kind != "listwise":
-        raise ValueError(f"shared_prompt=True packs ranked lists; this data holds {kind} records")
-    core = unwrap(model)
-    if not is_decoder_config(core.config):
-        raise ValueError(f"shared_prompt=True needs a causal decoder backbone; {core.config.model_type!r} is an "
-                         f"encoder (its responses would see each other): set shared_prompt=False")
-    if isinstance(core, PooledRewardModel) and accelerator.num_processes > 1:
-        raise ValueError("shared_prompt=True with a re-pooled (PooledRewardModel) backbone runs outside DDP's "
-                         "forward; in multi-process runs use the model's native pooling or shared_prompt=False")
-    objective = shared_prompt_objective(config.loss, loss_kwargs=config.loss_kwargs,
-                                        center_weight=config.center_weight)
-    return SharedPromptCollator(tokenizer.pad_token_id), objective
-
-
 def _run(config, accelerator, model, optimiser, scheduler, loader, sampler, compute_loss, evaluate_fn,
          total, result) -> None:
     """Optimiser steps until ``total``: accumulate, clip, step, log, evaluate, checkpoint."""
     step, epoch, skip = _resume(config, accelerator, result)
     bar = tqdm(total=total, initial=step, desc="train", disable=not (config.progress and accelerator.is_main_process))
-    window: dict[str, list[float]] = {}
+    window: dict[str, list] = {}  # metric name -> its values since the last log (floats or 0-d tensors)
     start = time.perf_counter()
-    while step < total:
+    while step < total:  # one pass over the data (an epoch) per turn; a resumed epoch skips the batches done
         batches = accelerator.skip_first_batches(loader, skip) if skip else loader
         batches.set_epoch(epoch)  # accelerate's loader passes its own epoch counter on to the sampler
         sampler.set_epoch(epoch)
         for micro, batch in enumerate(batches, start=skip):
-            with accelerator.accumulate(model):
-                loss, metrics = compute_loss(model, batch)
-                if not torch.isfinite(loss.detach()):
-                    raise FloatingPointError(f"non-finite loss {loss.item()} at optimiser step {step + 1}, "
-                                             f"epoch {epoch}; lower learning_rate or check the data")
-                accelerator.backward(loss)
-                if accelerator.sync_gradients and config.max_grad_norm:
-                    accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
-                optimiser.step()
-                scheduler.step()
-                optimiser.zero_grad()
+            metrics = _micro_step(config, accelerator, model, optimiser, scheduler, compute_loss, batch, step, epoch)
             result.items += _batch_items(batch)
             for k, v in metrics.items():
-                window.setdefault(k, []).append(float(v))
+                window.setdefault(k, []).append(v.detach() if isinstance(v, torch.Tensor) else float(v))
             if not accelerator.sync_gradients:
-                continue
+                continue  # still accumulating: the optimiser has not stepped
             step += 1
             bar.update(1)
             if step % config.log_every == 0 or step == total:
                 result.history.append({"step": step, "epoch": epoch, "lr": scheduler.get_last_lr()[0],
-                                       **{k: sum(v) / len(v) for k, v in window.items()}})
+                                       **{k: _mean(v) for k, v in window.items()}})
                 bar.set_postfix(loss=f"{result.history[-1].get('loss', float('nan')):.4f}")
                 window = {}
             if config.eval_every and evaluate_fn is not None and step % config.eval_every == 0 and step < total:
@@ -223,12 +198,37 @@ def _run(config, accelerator, model, optimiser, scheduler, loader, sampler, comp
                 _checkpoint(config, accelerator, step, epoch, micro + 1, result)
             if step >= total:
                 break
-        else:
-            epoch, skip = epoch + 1, 0
-            continue
-        break
+        epoch, skip = epoch + 1, 0
     bar.close()
     result.steps, result.train_seconds = step, result.train_seconds + time.perf_counter() - start
+
+
+def _micro_step(config, accelerator, model, optimiser, scheduler, compute_loss, batch, step: int,
+                epoch: int) -> dict:
+    """Forward, backward and (on the last micro-step of an accumulation) clip and step; the metrics."""
+    with accelerator.accumulate(model):
+        loss, metrics = compute_loss(model, batch)
+        # The one host sync per micro-step, on purpose: a non-finite loss must stop the run before
+        # optimiser.step() writes it into the weights, and the error names the step it happened at.
+        if not torch.isfinite(loss.detach()):
+            raise FloatingPointError(f"non-finite loss {loss.item()} at optimiser step {step + 1}, "
+                                     f"epoch {epoch}; lower learning_rate or check the data")
+        accelerator.backward(loss)
+        if accelerator.sync_gradients and config.max_grad_norm:
+            accelerator.clip_grad_norm_(model.parameters(), config.max_grad_norm)
+        optimiser.step()
+        scheduler.step()
+        optimiser.zero_grad()
+    return metrics
+
+
+def _mean(values: list) -> float:
+    """Mean of floats and 0-d tensors; the tensors cost one host sync, here at a logging step."""
+    tensors = [v.double().reshape(()) for v in values if isinstance(v, torch.Tensor)]
+    total = sum(v for v in values if not isinstance(v, torch.Tensor))
+    if tensors:
+        total += torch.stack(tensors).sum().item()
+    return total / len(values)
 
 
 def _batch_items(batch: dict) -> int:
@@ -253,9 +253,7 @@ def _resume(config, accelerator, result) -> tuple[int, int, int]:
     """(step, epoch, batches to skip in that epoch) from ``config.resume_from``, or zeros."""
     if not config.resume_from:
         return 0, 0, 0
-    folder = Path(config.resume_from)
-    if not (folder / STATE_FILE).is_file():
-        raise ValueError(f"resume_from={folder}: no {STATE_FILE} (not a checkpoint written by train)")
+    folder = Path(config.resume_from)  # holds a STATE_FILE: train() checked before loading the model
     accelerator.load_state(str(folder))
     state = json.loads((folder / STATE_FILE).read_text())
     result.history = list(state["history"])

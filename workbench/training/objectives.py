@@ -3,9 +3,29 @@
 The training loop knows nothing else about the task. An objective scores the batch
 with :func:`workbench.models.forward_scores`, applies a loss from
 :mod:`workbench.losses` (plus ``center_weight`` times the centering penalty) and
-returns a scalar loss and a dict of float metrics for logging. Another area plugs
-in its own model and objective with the same signature (a PRM token head, a
-two-head ODIN model) and reuses :func:`workbench.training.train` unchanged.
+returns a scalar loss and a dict of metrics for logging. Another area plugs in its
+own model and objective with the same signature (a PRM token head, a two-head ODIN
+model) and reuses :func:`workbench.training.train` unchanged. What a loss reads from
+the batch (a margin, a tie column, per-list ``top_k``) comes from its
+:class:`workbench.losses.LossInfo`, not from its name.
+
+One metric vocabulary, shared by every objective (here, ODIN's and the frozen-feature
+one in :mod:`workbench.models`, the PRM ones in :mod:`workbench.prm.objectives`):
+
+- ``loss``: the total value minimised, the tensor the objective returns (detached);
+- ``preference_loss``: the preference term alone, reported when auxiliary terms are
+  added to it (with none, it equals ``loss`` and is left out);
+- auxiliary terms by their own names, unweighted: ``center_penalty`` (centering),
+  ``rho_quality``, ``rho_length``, ``orthogonality`` (ODIN);
+- pairs: ``accuracy`` and ``mean_margin`` over the batch's untied pairs (as
+  :func:`workbench.training.metrics.pairwise_metrics` on held-out data); lists:
+  ``kendall_tau``, ``ndcg``, ``pair_accuracy``, ``top1_accuracy``
+  (:func:`~workbench.training.metrics.listwise_metrics`); process rewards:
+  ``step_accuracy`` (PRM), ``accuracy`` (ORM).
+
+Metric values are detached 0-dim tensors, so an objective never waits for the
+device (``.item()`` is a host sync). The loop turns each into a float with
+``float(value)`` when it records it, so plain floats from a custom objective work too.
 """
 from __future__ import annotations
 
@@ -13,7 +33,7 @@ import torch
 
 from workbench import losses
 from workbench.models import forward_scores
-from workbench.training.metrics import listwise_metrics, pairwise_metrics
+from workbench.training.metrics import listwise_metric_tensors, pairwise_metric_tensors
 
 
 def score_pairs(model, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
@@ -29,49 +49,51 @@ def score_lists(model, batch: dict) -> torch.Tensor:
     return flat[batch["index"]]
 
 
+def _plus_center_penalty(value, penalty, center_weight: float) -> tuple[torch.Tensor, dict]:
+    """``value + center_weight * penalty`` and the metrics of its terms."""
+    total = value + center_weight * penalty
+    return total, {"loss": total.detach(), "preference_loss": value.detach(), "center_penalty": penalty.detach()}
+
+
 def pairwise_objective(loss: str = "bradley_terry", *, loss_kwargs: dict | None = None,
                        center_weight: float = 0.0):
     """compute_loss for pairwise batches.
 
-    ``bradley_terry_ties`` uses the batch's ``tie`` column; other pairwise losses skip
-    tied pairs (mask) since they have no tie outcome. ``bradley_terry`` takes the
-    batch's ``margin`` (0 where a record has none, i.e. plain BT).
+    A loss with a tie outcome (``takes_tie``: ``bradley_terry_ties``) scores every pair
+    with the batch's ``tie`` column; other pairwise losses skip tied pairs (mask).
+    A loss that ``takes_margin`` (``bradley_terry``) gets the batch's ``margin``
+    (0 where a record has none, i.e. plain BT).
     """
-    if losses.is_listwise(loss):
+    info = losses.loss_info(loss)
+    if info.kind != "pairwise":
         raise ValueError(f"{loss!r} is a listwise loss; use listwise records or listwise_objective")
     fn = losses.get_loss(loss, **(loss_kwargs or {}))
 
     def compute_loss(model, batch):
         chosen, rejected = score_pairs(model, batch)
-        if loss == "bradley_terry_ties":
-            value = fn(chosen, rejected, tie=batch["tie"])
-        elif loss == "bradley_terry":
-            value = fn(chosen, rejected, margin=batch["margin"].to(chosen.dtype), mask=~batch["tie"])
-        else:
-            value = fn(chosen, rejected, mask=~batch["tie"])
-        metrics = {"loss": value.detach().item()}
+        untied = ~batch["tie"]
+        kwargs = {"tie": batch["tie"]} if info.takes_tie else {"mask": untied}
+        if info.takes_margin:
+            kwargs["margin"] = batch["margin"].to(chosen.dtype)
+        value = fn(chosen, rejected, **kwargs)
+        metrics = {"loss": value.detach()}
         if center_weight:
-            penalty = losses.center_penalty(chosen, rejected)
-            value = value + center_weight * penalty
-            metrics["center_penalty"] = penalty.detach().item()
-        metrics.update(pairwise_metrics(chosen.detach(), rejected.detach()))
-        metrics.pop("n_pairs")
-        return value, metrics
+            value, metrics = _plus_center_penalty(value, losses.center_penalty(chosen, rejected), center_weight)
+        return value, {**metrics, **pairwise_metric_tensors(chosen, rejected, untied)}
 
     return compute_loss
 
 
 def listwise_objective(loss: str = "plackett_luce", *, loss_kwargs: dict | None = None,
                        center_weight: float = 0.0, score_fn=None):
-    """compute_loss for listwise batches; ``top_k`` is passed to losses that take it.
+    """compute_loss for listwise batches; the batch's ``top_k`` reaches losses that take it.
 
     ``score_fn(model, batch) -> (B, K)`` scores a batch (default :func:`score_lists`;
     shared-prompt packing passes its own)."""
-    if not losses.is_listwise(loss):
+    info = losses.loss_info(loss)
+    if info.kind != "listwise":
         raise ValueError(f"{loss!r} is a pairwise loss; expand lists with workbench.data.pairs_from_list")
     fn = losses.get_loss(loss, **(loss_kwargs or {}))
-    # plackett_luce takes a per-list (B,) top_k; lambdarank's top_k is a metric cut-off, not data
-    takes_top_k = losses.LOSSES[loss] is losses.plackett_luce
     score_fn = score_fn or score_lists
 
     def compute_loss(model, batch):
@@ -79,17 +101,13 @@ def listwise_objective(loss: str = "plackett_luce", *, loss_kwargs: dict | None 
         mask, labels = batch["mask"].to(scores.device), batch["labels"].to(scores.device, scores.dtype)
         kwargs = {}
         top_k = batch["top_k"].to(scores.device)
-        if takes_top_k and (top_k < mask.sum(-1)).any():
+        if info.takes_top_k and (top_k < mask.sum(-1)).any():
             kwargs["top_k"] = top_k
         value = fn(scores, labels, mask=mask, **kwargs)
-        metrics = {"loss": value.detach().item()}
+        metrics = {"loss": value.detach()}
         if center_weight:
-            penalty = losses.center_penalty(scores, mask=mask)
-            value = value + center_weight * penalty
-            metrics["center_penalty"] = penalty.detach().item()
-        metrics.update(listwise_metrics(scores.detach(), labels.detach(), mask))
-        metrics.pop("n_lists")
-        return value, metrics
+            value, metrics = _plus_center_penalty(value, losses.center_penalty(scores, mask=mask), center_weight)
+        return value, {**metrics, **listwise_metric_tensors(scores, labels, mask)}
 
     return compute_loss
 

@@ -56,6 +56,7 @@ import warnings
 import torch
 
 from workbench import losses
+from workbench.errors import UserError
 from workbench.models.loading import is_decoder_config, pooling_of, unwrap
 from workbench.models.pooled import PooledRewardModel
 from workbench.training.objectives import listwise_objective
@@ -205,5 +206,31 @@ def shared_prompt_objective(loss: str = "plackett_luce", *, loss_kwargs: dict | 
     for partial rankings) plus ``center_weight`` times the centering penalty.
     """
     if not losses.is_listwise(loss):
-        raise ValueError(f"{loss!r} is a pairwise loss; shared-prompt packing scores lists")
+        raise UserError(f"{loss!r} is a pairwise loss; shared-prompt packing scores lists")
     return listwise_objective(loss, loss_kwargs=loss_kwargs, center_weight=center_weight, score_fn=score_packed)
+
+
+def shared_prompt_parts(config, model, tokenizer, kind: str | None, *, num_processes: int = 1, collate_fn=None):
+    """``(collate_fn, compute_loss)`` of packing for ``train(TrainConfig(shared_prompt=True), ...)``.
+
+    First checks that packing applies to the run, raising UserError naming what to change:
+    the loop must build the collator itself (no caller ``collate_fn``), the records must be
+    ranked lists (``kind``), the backbone a causal decoder, and a re-pooled
+    :class:`~workbench.models.PooledRewardModel` runs on one process only (its backbone
+    is called outside DDP's forward). ``config`` gives the loss, its kwargs and
+    ``center_weight``.
+    """
+    if collate_fn is not None:
+        raise UserError("shared_prompt=True builds its own collate_fn; pass one or the other")
+    if kind != "listwise":
+        raise UserError(f"shared_prompt=True packs ranked lists; this data holds {kind} records")
+    core = unwrap(model)
+    if not is_decoder_config(core.config):
+        raise UserError(f"shared_prompt=True needs a causal decoder backbone; {core.config.model_type!r} is an "
+                        f"encoder (its responses would see each other): set shared_prompt=False")
+    if isinstance(core, PooledRewardModel) and num_processes > 1:
+        raise UserError("shared_prompt=True with a re-pooled (PooledRewardModel) backbone runs outside DDP's "
+                        "forward; in multi-process runs use the model's native pooling or shared_prompt=False")
+    objective = shared_prompt_objective(config.loss, loss_kwargs=config.loss_kwargs,
+                                        center_weight=config.center_weight)
+    return SharedPromptCollator(tokenizer.pad_token_id), objective

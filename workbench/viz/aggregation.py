@@ -1,6 +1,8 @@
-"""Figures for the aggregation and listwise notebooks (07, 08).
+"""Figures for the aggregation notebook (07): advantages, GDPO's collapse, Pareto fronts, constraints.
 
-Each builder returns a plotly figure whose data tests can read.
+Each builder returns a plotly figure whose data tests can read. ``metric_bars``
+and ``metric_lines`` (notebook 08's ranking studies) moved to
+:mod:`workbench.viz.ranking`; they stay importable here.
 """
 from __future__ import annotations
 
@@ -9,6 +11,8 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+
+from .ranking import metric_bars, metric_lines  # noqa: F401  (moved; old imports keep working)
 
 
 def advantages_by_method(table: pd.DataFrame, *, methods: Sequence[str], highlight: str | None = None,
@@ -92,19 +96,4 @@ def lagrangian_trace(runs: dict[str, dict], *, constraint: int, bound: float, pr
     figure.add_hline(y=bound, line_dash="dash", annotation_text="bound", row=1, col=1)
     figure.update_layout(title="Constrained GRPO on a bandit: the multiplier enforces the bound",
                          xaxis_title="step")
-    return figure
-
-
-def metric_bars(frame: pd.DataFrame, *, x: str, metrics: Sequence[str], title: str) -> go.Figure:
-    """Bars of several metric columns of ``frame`` against the categories in column ``x``."""
-    figure = go.Figure([go.Bar(x=frame[x].astype(str), y=frame[m], name=m) for m in metrics])
-    figure.update_layout(barmode="group", title=title, xaxis_title=x)
-    return figure
-
-
-def metric_lines(frame: pd.DataFrame, *, x: str, y: str, by: str, title: str) -> go.Figure:
-    """One line per value of column ``by``: ``y`` against ``x`` (e.g. Kendall tau against K)."""
-    figure = go.Figure([go.Scatter(x=part[x], y=part[y], mode="lines+markers", name=str(key))
-                        for key, part in frame.groupby(by, sort=False)])
-    figure.update_layout(title=title, xaxis_title=x, yaxis_title=y)
     return figure

@@ -123,9 +123,14 @@ def win_rate_vs_length(result: LengthControlledWinRate, outcomes: Sequence[float
     return _layout(fig, title, "length difference L_A - L_B", "P(A wins)")
 
 
-def reward_histograms(rewards: Mapping[str, Sequence[float]], *, title: str = "Reward distributions",
-                      nbins: int = 40) -> go.Figure:
-    """Overlaid reward histograms (e.g. before and after centering), with each mean marked."""
+def reward_shift_histograms(rewards: Mapping[str, Sequence[float]], *, title: str = "Reward distributions",
+                            nbins: int = 40) -> go.Figure:
+    """Overlaid reward histograms (e.g. before and after centering), with each mean marked.
+
+    The dashed line per set shows where a correction moved the mean. (Not
+    :func:`workbench.viz.rewards.reward_sparsity_histograms`: that one bins
+    rewards on [0, 1] to show sparsity.)
+    """
     fig = go.Figure()
     for i, (name, values) in enumerate(rewards.items()):
         values = np.asarray(values, dtype=float)
@@ -134,6 +139,9 @@ def reward_histograms(rewards: Mapping[str, Sequence[float]], *, title: str = "R
         fig.add_vline(x=float(values.mean()), line_color=colour, line_dash="dash")
     fig.update_layout(barmode="overlay")
     return _layout(fig, title, "reward", "responses")
+
+
+reward_histograms = reward_shift_histograms  # the old name (notebook 06 calls it)
 
 
 def correction_summary(table: pd.DataFrame, *, title: str = "What each correction buys and costs") -> go.Figure:

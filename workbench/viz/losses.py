@@ -1,4 +1,7 @@
-"""Figures for the loss notebooks: fitted vs true rewards, loss curves, win matrices."""
+"""Figures for the loss notebooks: fitted vs true rewards, loss curves.
+
+``win_matrices`` moved to :mod:`workbench.viz.ranking` (the fitting study's figure); it stays importable here.
+"""
 from __future__ import annotations
 
 import numpy as np
@@ -6,6 +9,7 @@ import plotly.graph_objects as go
 import torch
 
 from ..losses import bradley_terry, hinge
+from .ranking import win_matrices  # noqa: F401  (moved; old imports keep working)
 
 
 def true_vs_fitted(true_rewards, fitted_rewards, *, title: str = "Fitted vs true rewards") -> go.Figure:
@@ -36,18 +40,4 @@ def pairwise_loss_curves(differences=None, *, margin: float = 1.0) -> go.Figure:
     figure = go.Figure([go.Scatter(x=d.numpy(), y=v.numpy(), mode="lines", name=k) for k, v in curves.items()])
     figure.update_layout(title="Pairwise losses against the reward difference",
                          xaxis_title="r_chosen - r_rejected", yaxis_title="loss")
-    return figure
-
-
-def win_matrices(observed, predicted, labels=None) -> go.Figure:
-    """Observed win rates beside the model's predicted win probabilities, as two heatmaps."""
-    from plotly.subplots import make_subplots
-
-    observed, predicted = np.asarray(observed, dtype=float), np.asarray(predicted, dtype=float)
-    names = list(labels) if labels is not None else [str(i) for i in range(len(observed))]
-    figure = make_subplots(rows=1, cols=2, subplot_titles=("observed P(row beats column)", "Bradley-Terry fit"))
-    for column, matrix in ((1, observed), (2, predicted)):
-        figure.add_trace(go.Heatmap(z=matrix, x=names, y=names, zmin=0, zmax=1, coloraxis="coloraxis",
-                                    text=np.round(matrix, 2), texttemplate="%{text}"), row=1, col=column)
-    figure.update_layout(coloraxis={"colorscale": "RdBu"}, title="Win rates: data vs model")
     return figure

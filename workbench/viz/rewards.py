@@ -29,14 +29,22 @@ def length_shaping(reward_fn: Callable[[int], float], lengths: Sequence[int], *,
     return fig
 
 
-def reward_histograms(rewards: Mapping[str, Sequence[float]], *, title: str = "Reward distributions",
-                      bins: int = 11) -> go.Figure:
-    """Overlaid histograms of several reward variants on [0, 1] (sparsity shows as a spike at 0)."""
+def reward_sparsity_histograms(rewards: Mapping[str, Sequence[float]], *, title: str = "Reward distributions",
+                               bins: int = 11) -> go.Figure:
+    """Overlaid histograms of several reward variants on [0, 1] (sparsity shows as a spike at 0).
+
+    Fixed bins over [0, 1], so an all-or-nothing reward and a partial-credit one
+    share their bars. (Not :func:`workbench.viz.length.reward_shift_histograms`:
+    that one shows unbounded rewards and marks each mean.)
+    """
     fig = go.Figure([go.Histogram(x=list(v), name=k, opacity=0.6, xbins={"start": -0.05, "end": 1.05, "size": 1 / (bins - 1)})
                      for k, v in rewards.items()])
     fig.update_layout(barmode="overlay", title=title, xaxis_title="reward", yaxis_title="completions",
                       template="plotly_white")
     return fig
+
+
+reward_histograms = reward_sparsity_histograms  # the old name (notebook 05 imports it)
 
 
 def _cell(value) -> str:

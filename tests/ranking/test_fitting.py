@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from workbench import fitting
+from workbench.ranking import fitting
 
 
 def test_simulated_win_rates_follow_the_bradley_terry_probability():

@@ -66,20 +66,6 @@ def test_pairs_bad_arguments():
         make_length_bias_pairs(5, balanced=True, extra_chars=(0, 50))
 
 
-def test_hh_harmless_shared_and_bundled(shared_data, monkeypatch, tmp_path):
-    from workbench.data.length_bias import load_hh_harmless
-
-    shared, source = load_hh_harmless(50)
-    assert source == "shared" and len(shared) == 50
-    assert not shared["chosen"].str.startswith("\n\nHuman").any() and shared["prompt"].str.contains("Assistant").all()
-    monkeypatch.setenv("WORKBENCH_SHARED_DATA", str(tmp_path / "absent"))
-    bundled, source = load_hh_harmless(50)
-    assert source == "bundled" and len(bundled) == 50
-    # the bundle is the same pairs, prompts cut from the left
-    assert bundled["chosen"].tolist() == shared["chosen"].tolist()
-    assert all(s.endswith(b) for s, b in zip(shared["prompt"], bundled["prompt"]))
-
-
 def test_policy_pairs_verbose_a_truly_worse_b():
     from workbench.data.length_bias import make_policy_pairs
 

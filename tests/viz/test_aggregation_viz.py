@@ -28,13 +28,8 @@ def test_pareto_scatter_splits_front_and_marks_choices():
     assert figure.data[2].name == "pick" and figure.data[2].y[0] == 1.0
 
 
-def test_lagrangian_trace_and_metric_figures():
+def test_lagrangian_trace():
     arms = [np.array([[1.0, 0.0]]), np.array([[0.5, 1.0]])]
     run = run_constrained_bandit(arms, LagrangianCombiner(0, [Constraint(1, 0.5)]), steps=5)
     figure = viz.lagrangian_trace({"run": run}, constraint=1, bound=0.5)
     assert len(figure.data) == 3 and len(figure.data[2].y) == 5
-    frame = pd.DataFrame({"K": [2, 4, 2, 4], "v": ["a", "a", "b", "b"], "tau": [0.1, 0.2, 0.3, 0.4]})
-    lines = viz.metric_lines(frame, x="K", y="tau", by="v", title="t")
-    assert [t.name for t in lines.data] == ["a", "b"] and list(lines.data[1].y) == [0.3, 0.4]
-    bars = viz.metric_bars(frame, x="v", metrics=["tau"], title="t")
-    assert list(bars.data[0].y) == [0.1, 0.2, 0.3, 0.4]

@@ -1,12 +1,9 @@
-"""Listwise rankers on features, the known-truth simulator, and the listwise RM on GRPO groups."""
+"""Listwise rankers on features and the known-truth simulator (workbench.ranking.rankers)."""
 import numpy as np
 import pytest
 
-from workbench.aggregation.grpo_listwise import (group_features, groups_to_records, rm_advantages,
-                                                 train_group_rm, whole_order_report)
-from workbench.aggregation.listwise import (FeatureLists, compare_losses, evaluate_against_truth,
-                                            ranking_metrics, shuffle_unranked, simulate_ranked_lists,
-                                            train_ranker)
+from workbench.ranking.rankers import (FeatureLists, compare_losses, evaluate_against_truth, ranking_metrics,
+                                       shuffle_unranked, simulate_ranked_lists, train_ranker)
 
 
 def test_simulated_lists_shapes_ties_and_top_k():
@@ -52,44 +49,8 @@ def test_compare_losses_every_loss_learns():
     assert (table["seconds"] > 0).all()
 
 
-def test_records_from_groups_and_mismatch():
-    records = groups_to_records(["p"], [["a", "b"]], [[1, 0]], top_k=1)
-    assert records == [{"prompt": "p", "responses": ["a", "b"], "labels": [1.0, 0.0], "top_k": 1}]
-    with pytest.raises(ValueError, match="group 0: 2 responses but 3 labels"):
-        groups_to_records(["p"], [["a", "b"]], [[1, 0, 2]])
-
-
-def test_group_rm_learns_the_whole_order_not_only_the_winner():
-    """On groups ranked by a noisy known utility, training on the whole order beats
-    training on the winner alone, most of all among the places below the winner."""
-    train = simulate_ranked_lists(300, 6, dim=8, beta=1.0, seed=4)
-    test = simulate_ranked_lists(200, 6, dim=8, seed=5, weights=train["weights"])
-    records = [{"prompt": "", "responses": [""] * 6, "labels": row.tolist()} for row in train["labels"]]
-    full = train_group_rm(train["features"], records, hidden=0, epochs=20, learning_rate=0.05)
-    winner = train_group_rm(train["features"], records, hidden=0, epochs=20, learning_rate=0.05, top_k=1)
-    full_report = whole_order_report(full.score(test["features"]), test["utility"])
-    winner_report = whole_order_report(winner.score(test["features"]), test["utility"])
-    assert full_report["kendall_tau"] > 0.7
-    assert full_report["tau_below_winner"] > winner_report["tau_below_winner"] + 0.05
-    advantages = rm_advantages(full, test["features"])
-    assert advantages.shape == (200, 6)
-    np.testing.assert_allclose(advantages.sum(axis=1), 0.0, atol=1e-9)
-
-
-def test_group_features_from_text():
-    from workbench.data.synthetic import synthetic_lists
-
-    rows = synthetic_lists(3, k=4, seed=0)
-    records = groups_to_records([r["prompt"] for r in rows], [r["responses"] for r in rows],
-                                [r["labels"] for r in rows])
-    features = group_features(records, progress=False)
-    assert features.shape == (3, 4, 384) and np.all(np.isfinite(features))
-    with pytest.raises(ValueError, match="same number of responses"):
-        group_features(records[:1] + [{"prompt": "", "responses": ["x"], "labels": [1.0]}], progress=False)
-
-
 def test_partial_ranking_study_and_effect_of_k_tables():
-    from workbench.aggregation.listwise import effect_of_k, partial_ranking_study
+    from workbench.ranking.rankers import effect_of_k, partial_ranking_study
 
     test = simulate_ranked_lists(100, 8, dim=4, seed=7)
     partial = partial_ranking_study(test, n_lists=60, k=8, top_k=2, epochs=5)

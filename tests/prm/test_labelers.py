@@ -1,19 +1,15 @@
 import pytest
 
-from workbench.prm import (
+from workbench.prm import SimulatedPolicy, make_problems, true_labels, verify_arithmetic
+from workbench.prm.labelers import (
     FirstErrorSearch,
     MonteCarloAnnotator,
-    SimulatedPolicy,
     StepAnnotation,
     VerifierAnnotator,
     annotate_all,
     consensus,
-    first_error_accuracy,
-    make_problems,
-    processbench_f1,
-    true_labels,
-    verify_arithmetic,
 )
+from workbench.prm.metrics import first_error_accuracy
 
 
 @pytest.fixture(scope="module")
@@ -90,17 +86,6 @@ def test_consensus_keeps_agreeing_solutions_only():
     assert partial.labels == [1.0, None, 0.0]
 
 
-def test_processbench_f1():
-    scores = processbench_f1([None, 2, 1, None], [None, 2, 2, 1])
-    assert scores["correct_accuracy"] == 1.0
-    assert scores["error_accuracy"] == pytest.approx(1 / 3)
-    assert scores["f1"] == pytest.approx(2 * (1 / 3) / (4 / 3))
-    with pytest.raises(ValueError):
-        processbench_f1([None], [None])
-    with pytest.raises(ValueError):
-        first_error_accuracy([None], [None, 1])
-
-
 def test_true_labels_and_unknown_prompt(world):
     problems, policy, _ = world
     with pytest.raises(ValueError, match="unknown prompt"):
@@ -116,3 +101,12 @@ def test_needs_reference(world):
     record_without = type(record)(record.prompt, record.steps, record.labels)
     with pytest.raises(ValueError, match="reference"):
         MonteCarloAnnotator(policy, 2).annotate(record_without)
+
+
+def test_old_module_keeps_old_imports_working():
+    from workbench.prm import annotate, labelers, metrics
+
+    assert annotate.MonteCarloAnnotator is labelers.MonteCarloAnnotator
+    assert annotate.StepAnnotation is labelers.StepAnnotation
+    assert annotate.processbench_f1 is metrics.processbench_f1
+    assert annotate.agreement_matrix is metrics.agreement_matrix

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from workbench.fitting import (Comparisons, Rankings, fit_rewards, pairwise_accuracy, simulate_comparisons,
-                               simulate_rankings, split)
+from workbench.ranking.fitting import (Comparisons, Rankings, fit_rewards, pairwise_accuracy,
+                                       simulate_comparisons, simulate_rankings, split)
 
 choix = pytest.importorskip("choix")
 
