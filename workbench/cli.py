@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "workbench.prm.cli",
     "workbench.rewards.cli",
     "workbench.aggregation.cli",
+    "workbench.evaluation.cli",
 ]
 # What the OS says about a path the user named (open(), Path.read_text() ...): their mistake, not a bug.
 USER_OS_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)

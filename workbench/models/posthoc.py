@@ -1,8 +1,8 @@
 """Post-hoc corrections saved beside a checkpoint: what they are, save, load, apply.
 
-A reward model's raw scores carry two things a user may want gone after
-training, each fitted on a reference set by :mod:`workbench.analysis` and
-stored as a small JSON file next to the weights:
+A reward model's raw scores carry things a user may want corrected after
+training, each fitted on a reference set and stored as a small JSON file next to
+the weights:
 
 - ``length_calibration.json``, a :class:`LengthCalibration` (Huang et al. 2025,
   "Post-hoc Reward Calibration: A Case Study on Length Bias"): the fitted length
@@ -11,11 +11,15 @@ stored as a small JSON file next to the weights:
 - ``reward_centering.json``, a :class:`RewardCentering`: ``(r - μ) / s`` with a
   global or per-prompt ``μ``; fitted by :func:`workbench.analysis.centering.fit_centering`.
   A global one can also be folded into the head (:func:`fold_into_linear`), so
-  plain ``transformers`` scores centred rewards.
+  plain ``transformers`` scores centred rewards;
+- ``temperature.json``, a :class:`RewardTemperature` (Guo et al. 2017, temperature
+  scaling): ``r / T``, so that ``sigma(r_c - r_r)`` is a calibrated probability;
+  fitted by :func:`workbench.evaluation.calibration.fit_temperature`
+  (``workbench eval --fit-temperature``).
 
 :func:`apply_posthoc` is what ``workbench score`` runs on its rows: the calibration
 first (it is fitted on raw rewards), then the centering (fitted on calibrated ones
-when both are); ``workbench score --raw`` skips both. The files are plain JSON, so
+when both are), then the temperature; ``workbench score --raw`` skips all three. The files are plain JSON, so
 a checkpoint stays loadable by ``transformers`` with no workbench import; only the
 corrections need this module. It lives in ``models`` (fitting lives in
 ``analysis``) so that scoring, in ``training``, never imports an analysis.
@@ -39,6 +43,7 @@ CALIBRATION_FILE = "length_calibration.json"
 CALIBRATION_METHODS = ("linear", "lowess")
 CENTERING_FILE = "reward_centering.json"
 CENTERING_MODES = ("global", "per_prompt")
+TEMPERATURE_FILE = "temperature.json"
 
 
 def _as_float_array(values: Any, name: str) -> np.ndarray:
@@ -252,6 +257,65 @@ def fold_into_linear(linear: Any, centering: RewardCentering) -> None:
         linear.bias.sub_(centering.mean).div_(centering.scale)
 
 
+@dataclass
+class RewardTemperature:
+    """A fitted temperature: :meth:`apply` maps a reward ``r`` to ``r / T``."""
+
+    temperature: float
+    n_pairs: int = 0  # pairs it was fitted on (0: set by hand)
+
+    def __post_init__(self):
+        if not (np.isfinite(self.temperature) and self.temperature > 0):
+            raise ValueError(f"temperature must be a positive finite number, got {self.temperature}")
+
+    def apply(self, rewards: Sequence[float]) -> np.ndarray:
+        """Rewards divided by T, shape kept."""
+        return np.asarray(rewards, dtype=float) / self.temperature
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> RewardTemperature:
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown RewardTemperature fields: {sorted(unknown)}")
+        return cls(**data)
+
+    def save(self, checkpoint_dir: str | Path) -> Path:
+        """Write ``temperature.json`` into ``checkpoint_dir``; returns its path."""
+        path = Path(checkpoint_dir) / TEMPERATURE_FILE
+        path.write_text(json.dumps(self.to_dict(), indent=1))
+        return path
+
+
+def load_temperature(checkpoint_dir: str | Path) -> RewardTemperature | None:
+    """The temperature saved beside a checkpoint, or None when there is none."""
+    path = Path(checkpoint_dir) / TEMPERATURE_FILE
+    if not path.is_file():
+        return None
+    try:
+        return RewardTemperature.from_dict(json.loads(path.read_text()))
+    except (json.JSONDecodeError, TypeError, ValueError) as error:
+        raise ValueError(f"{path}: not a saved temperature ({error})") from None
+
+
+def apply_temperature_to_rows(checkpoint_dir: str | Path, rows: list[dict]) -> list[dict]:
+    """``workbench score`` rows (``chosen_score``/``rejected_score`` or ``scores``) divided by the
+    temperature saved beside the checkpoint; the rows themselves when there is none."""
+    saved = load_temperature(checkpoint_dir)
+    if saved is None:
+        return rows
+    out = []
+    for row in rows:
+        if "scores" in row:
+            out.append({**row, "scores": saved.apply(row["scores"]).tolist()})
+        else:
+            out.append({**row, **{k: float(saved.apply([row[k]])[0]) for k in ("chosen_score", "rejected_score")
+                                  if k in row}})
+    return out
+
+
 def prompt_and_responses(record: Any) -> tuple[Any, list]:
     """``(prompt, [responses])`` of a :class:`~workbench.data.PreferencePair` (implicit
     prompts split off; ``[chosen, rejected]``; a missing prompt is ``""``) or a
@@ -270,15 +334,15 @@ def apply_posthoc(model_dir: str | Path, records: Sequence[Any], scores: list[di
 
     First a length calibration (response lengths recomputed in its unit, tokens with
     ``tokenizer``; under ``log_length`` an empty response counts as length 1), then a
-    centering. ``records``: the scored :class:`~workbench.data.PreferencePair` /
+    centering, then a temperature (``r / T``; it keeps every ranking). ``records``: the scored :class:`~workbench.data.PreferencePair` /
     :class:`~workbench.data.RankedList` records (prompts key a per-prompt centering;
     implicit prompts are split off first); ``scores``: one dict per record with
     ``chosen_score``/``rejected_score`` or ``scores``. Returns new rows, or ``scores``
-    itself when ``model_dir`` has neither file.
+    itself when ``model_dir`` has none of the three files.
     """
     centering, calibration = load_centering(model_dir), load_length_calibration(model_dir)
     if centering is None and calibration is None:
-        return scores
+        return apply_temperature_to_rows(model_dir, scores)
     if len(records) != len(scores):
         raise ValueError(f"{len(records)} records but {len(scores)} score rows")
     out = []
@@ -292,11 +356,12 @@ def apply_posthoc(model_dir: str | Path, records: Sequence[Any], scores: list[di
         if centering is not None:
             values = centering.apply(values, [prompt] * len(values))
         out.append({**row, **dict(zip(keys, values.tolist()))} if keys else {**row, "scores": values.tolist()})
-    return out
+    return apply_temperature_to_rows(model_dir, out)
 
 
 __all__ = [
     "LengthCalibration", "load_length_calibration", "CALIBRATION_FILE", "CALIBRATION_METHODS",
     "RewardCentering", "load_centering", "fold_into_linear", "CENTERING_FILE", "CENTERING_MODES",
+    "RewardTemperature", "load_temperature", "apply_temperature_to_rows", "TEMPERATURE_FILE",
     "apply_posthoc", "prompt_and_responses", "response_lengths", "UNITS",
 ]

@@ -238,7 +238,7 @@ def run_score(args) -> int:
 
     model, tokenizer, records = _load(args)
     scores = score_records(model, tokenizer, records, max_length=args.max_length, batch_size=args.batch_size)
-    if not args.raw:  # length calibration / centering saved beside the checkpoint (workbench.analysis)
+    if not args.raw:  # length calibration, centering, temperature saved beside the checkpoint
         from workbench.models.posthoc import apply_posthoc as adjust_scored_records
 
         scores = adjust_scored_records(args.model, records, scores, tokenizer=tokenizer)
@@ -264,7 +264,10 @@ def run_eval(args) -> int:
 
 
 def register(subparsers) -> None:
-    """Add ``train``, ``train-odin``, ``score`` and ``eval`` to the ``workbench`` command."""
+    """Add ``train``, ``train-odin`` and ``score`` to the ``workbench`` command.
+
+    ``workbench eval`` lives in :mod:`workbench.evaluation.cli` (a superset of
+    :func:`run_eval`'s keys, with intervals and null baselines)."""
     train = subparsers.add_parser("train", help="train a reward model (pairwise or listwise records)")
     add_train_arguments(train)
     train.set_defaults(func=run_train)
@@ -273,8 +276,7 @@ def register(subparsers) -> None:
     odin.add_argument("--length-penalty", type=float, default=1.0, help="λ_L: weight of |ρ(r_Q, L)| - ρ(r_L, L)")
     odin.add_argument("--orthogonality", type=float, default=1.0, help="λ_O: weight of |w_Q · w_L|")
     odin.set_defaults(func=run_train_odin)
-    for name, func, help_text in (("score", run_score, "write each record's rewards as JSON lines"),
-                                  ("eval", run_eval, "held-out accuracy / Kendall tau / NDCG of a reward model")):
+    for name, func, help_text in (("score", run_score, "write each record's rewards as JSON lines"),):
         p = subparsers.add_parser(name, help=help_text)
         p.add_argument("--model", required=True, help="checkpoint folder or HF id")
         p.add_argument("--data", required=True, help="records (pairwise or listwise), any supported format")
@@ -282,5 +284,5 @@ def register(subparsers) -> None:
         p.add_argument("--batch-size", type=int, default=64)
         if name == "score":
             p.add_argument("--output", help="JSONL file (default: stdout)")
-            p.add_argument("--raw", action="store_true", help="ignore a saved length calibration / centering")
+            p.add_argument("--raw", action="store_true", help="ignore the length calibration, centering and temperature saved beside --model")
         p.set_defaults(func=func)
