@@ -103,7 +103,8 @@ def label_solution(problem: WorldProblem | str, solution: str | list[str]) -> St
     ``tasks.parse_question``). solution: the completion text (one step per
     line, ``#### N`` last) or its lines. Returns a ``StepRecord`` with
     ``reference`` the true answer and ``meta``: ``errors`` (per step),
-    ``first_error``, ``complete``, ``kind`` (one of :data:`KINDS`).
+    ``first_error``, ``complete``, ``kind`` (one of :data:`KINDS`), ``outcome`` (1.0 iff
+    the answer is right; 0.0 also without an answer line: what an ORM learns).
     """
     if isinstance(problem, str):
         problem = parse_question(problem)
@@ -121,6 +122,7 @@ def label_solution(problem: WorldProblem | str, solution: str | list[str]) -> St
                        complete=len(steps) == len(problem.operations) and stated is not None
                        and answer is not None and normalize_answer(answer) == str(stated))
     record.meta["kind"] = solution_kind(record)
+    record.meta["outcome"] = float(bool(record.is_correct))  # no answer line: a wrong outcome, not a missing one
     return record
 
 

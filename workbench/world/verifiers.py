@@ -70,6 +70,21 @@ def flatten(records: list[list[StepRecord]]) -> list[StepRecord]:
     return [record for row in records for record in row]
 
 
+def with_answer_step(record: StepRecord) -> StepRecord:
+    """The record with its answer line ``#### N`` as a last step, labelled 1 iff every step and the answer are right.
+
+    Why: the checker's step labels say "still on a correct path", so a solution
+    that stops early (or states another answer) after right steps has every
+    label 1. Scored on its steps alone, PRM-min would pick exactly those. With
+    the answer as the last step, as in PRM800K, where the final answer is part
+    of the last step (Lightman et al., 2023), the PRM must judge it too.
+    """
+    answer = record.answer if record.answer is not None else "?"
+    right = bool(record.is_correct) and all(label == 1.0 for label in record.labels)
+    return StepRecord(record.prompt, [*record.steps, f"#### {answer}"], [*record.labels, float(right)],
+                      answer=record.answer, reference=record.reference, meta=record.meta)
+
+
 def _loop_config(config: VerifierConfig):
     from workbench.training import TrainConfig
 
@@ -84,20 +99,32 @@ def _sizes(config: VerifierConfig) -> dict:
                 max_positions=max(256, config.max_length), seed=config.seed)
 
 
-def train_outcome_verifier(records: list[StepRecord], tokenizer, config: VerifierConfig = VerifierConfig()):
-    """An ORM from scratch on ``records`` (label: ``record.is_correct``); returns the trained model."""
+def _start_from(model, init):
+    """Copy the backbone (``model.*``) of ``init``, a causal LM of the same config, into a scorer."""
+    if init is not None:
+        backbone = {k: v for k, v in init.state_dict().items() if k.startswith("model.")}
+        missing, _ = model.load_state_dict(backbone, strict=False)
+        assert all(not k.startswith("model.") for k in missing), missing
+    return model
+
+
+def train_outcome_verifier(records: list[StepRecord], tokenizer, config: VerifierConfig = VerifierConfig(), *,
+                           init=None):
+    """An ORM on ``records`` (label: ``meta["outcome"]``), from scratch or from ``init``'s backbone."""
     from workbench.prm.train import train_orm
 
-    model = tiny_outcome_scorer(tokenizer, **_sizes(config))
+    model = _start_from(tiny_outcome_scorer(tokenizer, **_sizes(config)), init)
     return train_orm(records, _loop_config(config), model=model, tokenizer=tokenizer).model.eval()
 
 
-def train_process_verifier(records: list[StepRecord], tokenizer, config: VerifierConfig = VerifierConfig()):
-    """A PRM from scratch on ``records`` (labels: the checker's exact step labels); returns the trained model."""
+def train_process_verifier(records: list[StepRecord], tokenizer, config: VerifierConfig = VerifierConfig(), *,
+                           init=None):
+    """A PRM on ``records`` (the checker's exact step labels), from scratch or from ``init``'s backbone."""
     from workbench.prm.train import train_prm
 
-    model = tiny_step_scorer(tokenizer, **_sizes(config))
-    return train_prm(records, _loop_config(config), model=model, tokenizer=tokenizer).model.eval()
+    model = _start_from(tiny_step_scorer(tokenizer, **_sizes(config)), init)
+    return train_prm([with_answer_step(r) for r in records], _loop_config(config), model=model,
+                     tokenizer=tokenizer).model.eval()
 
 
 def _aggregate(step_scores: list[float], method: str) -> float:
@@ -128,7 +155,7 @@ def selection_scores(orm, prm, tokenizer, records: list[list[StepRecord]], *,
 
     scores = {}
     if prm is not None:
-        steps = prm_step_scores(prm, tokenizer, flat, max_length=max_length)
+        steps = prm_step_scores(prm, tokenizer, [with_answer_step(r) for r in flat], max_length=max_length)
         scores["prm_min"] = unflatten([_aggregate(s, "min") for s in steps])
         scores["prm_product"] = unflatten([_aggregate(s, "product") for s in steps])
     if orm is not None:
