@@ -165,12 +165,12 @@ def failed_claims(result: dict, *, n: int = 16) -> list[str]:
         failed.append("majority vote beats a random pick by 0.1")  # the policy's right answers agree
     if not all(value <= best["oracle"] + 1e-9 for value in best.values()):
         failed.append("nothing beats the oracle")
-    if not result["auc"]["prm_min"] > 0.62:
-        failed.append("PRM-min separates right from wrong solutions (AUC > 0.62)")
+    if not result["auc"]["prm_min"] > 0.67:
+        failed.append("PRM-min separates right from wrong solutions (AUC > 0.67)")
     hacks = result["hacks"]
     if hacks["right_after_wrong"] and hacks["right"] and not (
-            hacks["prm_flags"] / hacks["right_after_wrong"] > hacks["prm_flags_right"] / hacks["right"] + 0.2):
-        failed.append("the PRM flags right-answer-wrong-steps solutions more often than right ones (by 0.2)")
+            hacks["prm_flags"] / hacks["right_after_wrong"] > hacks["prm_flags_right"] / hacks["right"] + 0.15):
+        failed.append("the PRM flags right-answer-wrong-steps solutions more often than right ones (by 0.15)")
     if not result["auc"]["orm"] > 0.58:
         failed.append("the ORM separates right from wrong solutions (AUC > 0.58)")
     return failed

@@ -80,7 +80,8 @@ def with_answer_step(record: StepRecord) -> StepRecord:
     of the last step (Lightman et al., 2023), the PRM must judge it too.
     """
     answer = record.answer if record.answer is not None else "?"
-    right = bool(record.is_correct) and all(label == 1.0 for label in record.labels)
+    outcome = record.meta.get("outcome", float(bool(record.is_correct)))  # the ORM's label, when set
+    right = bool(outcome) and all(label == 1.0 for label in record.labels)
     return StepRecord(record.prompt, [*record.steps, f"#### {answer}"], [*record.labels, float(right)],
                       answer=record.answer, reference=record.reference, meta=record.meta)
 
