@@ -2,19 +2,20 @@
 
     train_records = labelled_samples(policy, tokenizer, train_problems, n=16)      # [P][n] StepRecords
     config = VerifierConfig(max_steps=400)
-    orm = train_outcome_verifier(flatten(train_records), config)   # outcome labels: is the answer right?
-    prm = train_process_verifier(flatten(train_records), config)   # exact step labels from the checker
+    orm = train_outcome_verifier(flatten(train_records), tokenizer, config, init=policy)   # outcome labels
+    prm = train_process_verifier(flatten(train_records), tokenizer, config, init=policy)   # exact step labels
     scores = selection_scores(orm, prm, tokenizer, test_records)   # method -> [P][N] scores
     curves = best_of_n_curves(test_records, scores, ns=(1, 2, 4, 8, 16, 32))
 
 This is Lightman et al. (2023, *Let's Verify Step by Step*) at toy scale:
 the same policy samples, the same backbone size (``world.models``, from
-scratch) and the same number of optimiser steps for both; only the
-supervision differs. The ORM reads the whole solution and is trained against
+scratch or both from the policy's backbone, ``init=``, as Lightman et al.
+start both from the base model) and the same number of optimiser steps for
+both; only the supervision differs. The ORM reads the whole solution and is trained against
 the final answer's correctness (Cobbe et al., 2021); the PRM is a decoder
 with one logit per token, read at the newline after each step and trained
 against the checker's exact step labels ("still on a correct path after step
-i"). Both are trained by ``workbench.prm.train`` (``train_orm`` /
+i"), with the answer line as a last step (:func:`with_answer_step`). Both are trained by ``workbench.prm.train`` (``train_orm`` /
 ``train_prm``) in the project's one loop; a decoder PRM's step score sees
 the question and steps ``1..s`` only.
 
