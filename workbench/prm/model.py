@@ -10,7 +10,17 @@ labelled steps only (Lightman et al., 2023; Wang et al., 2024): see
 
 The separator ids are stored in ``config.prm_separator_ids``, so a saved PRM is
 a plain checkpoint: ``AutoModelForTokenClassification.from_pretrained(path)``.
-With a bidirectional encoder each step's score also sees later steps.
+
+**Prefix-only scores.** A step's score must be a function of the question and
+steps ``1..s`` only: beam search scores a prefix before its continuation
+exists, shaping needs ``Φ(s_t)`` of the state at t, and first-error search
+assumes that appending a step leaves earlier verdicts alone. A decoder gives
+that in one pass (causal attention). A bidirectional encoder would let step
+1's score read step 3, so for it both scoring and training go prefix by
+prefix (:func:`prefix_records`): the record cut after step ``s``, labelled at
+``s`` only, one forward pass each. :func:`is_prefix_only` tells which a model
+is by probing it (appending a token must leave every earlier logit alone), so
+any architecture is handled without a list of names.
 
 ORM: the same backbone as ``AutoModelForSequenceClassification`` (``num_labels=1``,
 ``workbench.models.load_reward_model``) scoring ``prompt [SEP] solution`` with
@@ -36,7 +46,8 @@ orm_loss = orm_objective
 
 __all__ = [
     "IGNORE", "load_prm", "load_orm", "separator_ids", "encode_steps", "encode_outcome", "solution_text",
-    "make_step_collator", "make_outcome_collator", "prm_step_scores", "orm_scores",
+    "make_step_collator", "make_outcome_collator", "prm_step_scores", "orm_scores", "is_prefix_only",
+    "prefix_records",
     "prm_objective", "orm_objective", "prm_loss", "orm_loss", "first_error_from_scores", "calibrate_threshold",
 ]
 
@@ -173,12 +184,68 @@ def make_outcome_collator(pad_token_id: int):
 
 
 @torch.no_grad()
+def is_prefix_only(model) -> bool:
+    """Does the model's output at a position ignore every later token (causal attention)?
+
+    Probed once per model object: 12 tokens, then the same 12 with 4 more; the
+    first 12 outputs must agree to 1e-5. Cached on the model as ``_prefix_only``.
+    """
+    cached = getattr(model, "_prefix_only", None)
+    if cached is not None:
+        return cached
+    device = next(model.parameters()).device
+    generator = torch.Generator().manual_seed(0)
+    vocab = int(model.config.vocab_size)
+    ids = torch.randint(min(5, vocab - 1), vocab, (1, 16), generator=generator).to(device)
+    with eval_mode(model):
+        short = model(input_ids=ids[:, :12], attention_mask=torch.ones_like(ids[:, :12])).logits.float()
+        long = model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits.float()[:, :12]
+    model._prefix_only = bool(torch.allclose(short, long, atol=1e-5, rtol=1e-4))
+    return model._prefix_only
+
+
+def prefix_records(record: StepRecord) -> list[StepRecord]:
+    """The record cut after each step ``s`` (``steps[:s+1]``), labelled at step ``s`` only.
+
+    How a bidirectional encoder is kept to prefix-only scores: the score of the
+    last step of a prefix cannot see steps that are not in it.
+    """
+    return [StepRecord(record.prompt, list(record.steps[:s + 1]), [None] * s + [record.labels[s]],
+                       answer=None, reference=record.reference) for s in range(len(record.steps))]
+
+
+def _scores_of_prefixes(model, tokenizer, records: list[StepRecord], *, max_length: int,
+                        batch_size: int) -> list[list[float]]:
+    """Encoder path of :func:`prm_step_scores`: one pass per prefix, each read at its last step."""
+    prefixes = [(index, prefix) for index, record in enumerate(records) for prefix in prefix_records(record)]
+    last = _scores_in_one_pass(model, tokenizer, [prefix for _, prefix in prefixes], max_length=max_length,
+                               batch_size=batch_size)
+    scores: list[list[float]] = [[] for _ in records]
+    for (index, prefix), values in zip(prefixes, last):
+        # a prefix cut by max_length keeps fewer steps: it and every longer one have no score
+        if len(values) == len(prefix.steps) and len(scores[index]) == len(prefix.steps) - 1:
+            scores[index].append(values[-1])
+    return scores
+
+
+@torch.no_grad()
 def prm_step_scores(model, tokenizer, records: list[StepRecord], *, max_length: int = 256,
                     batch_size: int = 32) -> list[list[float]]:
     """Per record, ``sigmoid`` of the step logits: S probabilities (fewer if truncated).
 
+    Each score sees the question and steps up to its own only (see the module
+    docstring): one pass for a decoder, one pass per prefix for an encoder.
     The model runs in eval mode (no dropout) and is given back in the mode it was in.
     """
+    if not is_prefix_only(model):
+        return _scores_of_prefixes(model, tokenizer, records, max_length=max_length, batch_size=batch_size)
+    return _scores_in_one_pass(model, tokenizer, records, max_length=max_length, batch_size=batch_size)
+
+
+@torch.no_grad()
+def _scores_in_one_pass(model, tokenizer, records: list[StepRecord], *, max_length: int,
+                        batch_size: int) -> list[list[float]]:
+    """Every step's score from one pass over the whole record (prefix-only for a decoder only)."""
     separator = list(getattr(model.config, "prm_separator_ids", None) or separator_ids(tokenizer))
     collate = make_step_collator(tokenizer.pad_token_id)
     device = next(model.parameters()).device

@@ -16,7 +16,9 @@ from workbench.prm.model import (
     load_orm,
     load_prm,
     make_outcome_collator,
+    is_prefix_only,
     make_step_collator,
+    prefix_records,
     separator_ids,
 )
 from workbench.prm.objectives import orm_objective, prm_objective
@@ -34,15 +36,22 @@ def _outcome(record: StepRecord, index: int) -> float:
 
 
 def train_prm(records: list[StepRecord], config, *, model=None, tokenizer=None, evaluate_fn=None):
-    """Fit a PRM on step-labelled records; returns the loop's ``TrainResult``."""
+    """Fit a PRM on step-labelled records; returns the loop's ``TrainResult``.
+
+    A bidirectional encoder trains on every prefix (``model.prefix_records``),
+    as it is scored: each step's label is learnt from the steps up to it only.
+    """
     from workbench.training import train
 
     if model is None:
         model, tokenizer = load_prm(config.model)
     separator = list(getattr(model.config, "prm_separator_ids", None) or separator_ids(tokenizer))
     model.config.prm_separator_ids = separator
-    encoded = [encode_steps(validate_record(r, i), tokenizer, separator, max_length=config.max_length)
-               for i, r in enumerate(records)]
+    records = [validate_record(r, i) for i, r in enumerate(records)]
+    if not is_prefix_only(model):
+        records = [prefix for record in records for prefix in prefix_records(record)
+                   if prefix.labels[-1] is not None]
+    encoded = [encode_steps(r, tokenizer, separator, max_length=config.max_length) for r in records]
     return train(config, encoded, model=model, tokenizer=tokenizer, compute_loss=prm_objective,
                  collate_fn=make_step_collator(tokenizer.pad_token_id), evaluate_fn=evaluate_fn)
 

@@ -1,0 +1,72 @@
+"""Notebook 03's world bounds (``failed_claims``) hold for the real verifiers and fail for broken ones."""
+import pytest
+
+from workbench.prm.records import StepRecord
+from workbench.world.experiments import (
+    ComparisonConfig,
+    compare,
+    failed_claims,
+    hack_counts,
+    sample_split,
+    shuffled_labels,
+    train_verifiers,
+)
+from workbench.world.policy import cached_policy
+from workbench.world.verifiers import best_of_n_curves, flatten
+
+
+def _record(kind: str, answer: str, reference: str = "9") -> StepRecord:
+    labels = {"right": [1.0], "wrong": [0.0], "right_after_wrong": [0.0]}[kind]
+    record = StepRecord("q", ["s"], labels, answer=answer, reference=reference)
+    record.meta.update(kind=kind, outcome=float(answer == reference))
+    return record
+
+
+def _constant_result(records, value=0.7):
+    """What compare() returns for a verifier that gives every solution the same score."""
+    scores = {m: [[value] * len(row) for row in records] for m in ("prm_min", "prm_product", "orm")}
+    return {"ns": (1, 16), "curves": best_of_n_curves(records, scores, ns=(1, 16)),
+            "auc": dict.fromkeys(scores, 0.5), "hacks": hack_counts(records, scores)}
+
+
+def _toy_records():
+    """16 candidates a problem: 6 right, 2 right after a wrong step, 8 wrong spread over answers."""
+    rows = []
+    for _ in range(10):
+        row = [_record("right", "9") for _ in range(6)] + [_record("right_after_wrong", "9") for _ in range(2)]
+        row += [_record("wrong", str(a)) for a in (1, 2, 3, 4, 5, 6, 7, 8)]
+        rows.append(row)
+    return rows
+
+
+def test_a_constant_verifier_fails_the_bounds_and_scores_exactly_random():
+    records = _toy_records()
+    result = _constant_result(records)
+    failed = failed_claims(result)
+    assert any("PRM-min" in f for f in failed) and any("ORM" in f for f in failed)
+    assert any("flags" in f for f in failed)
+    assert result["curves"]["prm_min"] == pytest.approx(result["curves"]["random"])
+
+
+def test_shuffled_labels_keep_the_solutions_and_move_the_labels():
+    records = _toy_records()
+    shuffled = shuffled_labels(records, seed=1)
+    assert [r.steps for r in flatten(shuffled)] == [r.steps for r in flatten(records)]
+    outcomes = [r.meta["outcome"] for r in flatten(records)]
+    moved = [r.meta["outcome"] for r in flatten(shuffled)]
+    assert sorted(moved) == sorted(outcomes) and moved != outcomes
+
+
+@pytest.mark.slow
+def test_the_real_run_passes_and_shuffled_labels_fail(tmp_path_factory, monkeypatch):
+    """About two minutes (one policy, two verifier pairs): the notebook's computation at its defaults."""
+    monkeypatch.setenv("WORKBENCH_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+    config = ComparisonConfig()
+    policy, tokenizer = cached_policy(config.policy)
+    train, test = sample_split(policy, tokenizer, config)
+    orm, prm = train_verifiers(train, tokenizer, config, init=policy)
+    assert failed_claims(compare(orm, prm, tokenizer, train, test, config)) == []
+    orm, prm = train_verifiers(shuffled_labels(train, seed=config.seed), tokenizer, config, init=policy)
+    failed = failed_claims(compare(orm, prm, tokenizer, train, test, config))
+    assert any("PRM-min" in f for f in failed) and any("ORM" in f for f in failed), failed
+    assert any("flags" in f for f in failed), failed
