@@ -117,8 +117,8 @@ def train(config: TrainConfig, train_data, eval_data=None, *, model=None, tokeni
     accelerator = make_accelerator(config)
     set_seed(config.seed)
     model, tokenizer = _prepare_model(config, model, tokenizer)
-    check_max_length(config.max_length, model)
-    if collate_fn is None:
+    if collate_fn is None:  # the loop encodes at max_length; a caller's collator decides lengths itself
+        check_max_length(config.max_length, model)
         train_data = as_encoded(train_data, tokenizer, config.max_length)
     if config.shared_prompt:  # checks that packing applies to this run (UserError if not), then its parts
         collate_fn, packed_loss = shared_prompt_parts(config, model, tokenizer, getattr(train_data, "kind", None),
