@@ -45,8 +45,11 @@ _HOME = {
 
 
 def __getattr__(name: str):
-    if name not in _HOME:
-        raise AttributeError(f"module 'workbench.evaluation' has no attribute {name!r}")
+    if name not in _HOME:  # a submodule (``workbench.evaluation.X`` after ``import workbench.evaluation``), or nothing
+        try:
+            return importlib.import_module(f"workbench.evaluation.{name}")
+        except ModuleNotFoundError:
+            raise AttributeError(f"module 'workbench.evaluation' has no attribute {name!r}") from None
     value = getattr(importlib.import_module(f"workbench.evaluation.{_HOME[name]}"), name)
     globals()[name] = value
     return value

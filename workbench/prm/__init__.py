@@ -20,46 +20,39 @@ loading, encoding, scoring), ``objectives`` (their training objectives), ``train
 ORM-vs-PRM comparison on real solutions). ``annotate`` is the old name of
 ``labelers`` + ``metrics``, kept for old imports (people's labels are ``workbench.annotate``).
 """
-from workbench.prm.code_steps import CodeStepVerifier, code_blocks
-from workbench.prm.judge import JudgeAnnotator, OpenAIJudge, SimulatedJudge, TransformersJudge, parse_verdict
-from workbench.prm.labelers import (
-    FirstErrorSearch,
-    MonteCarloAnnotator,
-    StepAnnotation,
-    VerifierAnnotator,
-    annotate_all,
-    consensus,
-    consensus_all,
-    labels_from_first_error,
-)
-from workbench.prm.metrics import (
-    agreement_matrix,
-    calibrate_threshold,
-    first_error_accuracy,
-    first_error_from_scores,
-    processbench_f1,
-)
-from workbench.prm.records import (
-    StepRecord,
-    answers_equal,
-    from_gsm8k,
-    from_math_shepherd,
-    from_prm800k,
-    from_trl,
-    split_steps,
-    to_trl,
-    validate_record,
-)
-from workbench.prm.scoring import (
-    AGGREGATIONS,
-    aggregate,
-    best_of_n,
-    best_of_n_accuracy,
-    potential_shaping,
-    step_beam_search,
-)
-from workbench.prm.simulated import ArithmeticProblem, SimulatedPolicy, make_problems, true_labels
-from workbench.prm.verify import corrupt_step, evaluate, verify_arithmetic
+import importlib
+
+# Where each public name lives; imported on first use (PEP 562), so that `workbench --help`
+# (which registers the prm-* commands from prm/cli.py) does not pay for torch.
+_HOME = {
+    **dict.fromkeys(("CodeStepVerifier", "code_blocks"), "code_steps"),
+    **dict.fromkeys(("JudgeAnnotator", "OpenAIJudge", "SimulatedJudge", "TransformersJudge", "parse_verdict"), "judge"),
+    **dict.fromkeys(("FirstErrorSearch", "MonteCarloAnnotator", "StepAnnotation", "VerifierAnnotator",
+                     "annotate_all", "consensus", "consensus_all", "labels_from_first_error"), "labelers"),
+    **dict.fromkeys(("agreement_matrix", "calibrate_threshold", "first_error_accuracy",
+                     "first_error_from_scores", "processbench_f1"), "metrics"),
+    **dict.fromkeys(("StepRecord", "answers_equal", "from_gsm8k", "from_math_shepherd", "from_prm800k",
+                     "from_trl", "split_steps", "to_trl", "validate_record"), "records"),
+    **dict.fromkeys(("AGGREGATIONS", "aggregate", "best_of_n", "best_of_n_accuracy", "potential_shaping",
+                     "step_beam_search"), "scoring"),
+    **dict.fromkeys(("ArithmeticProblem", "SimulatedPolicy", "make_problems", "true_labels"), "simulated"),
+    **dict.fromkeys(("corrupt_step", "evaluate", "verify_arithmetic"), "verify"),
+}
+
+
+def __getattr__(name: str):
+    if name not in _HOME:  # a submodule (``workbench.prm.X`` after ``import workbench.prm``), or nothing
+        try:
+            return importlib.import_module(f"workbench.prm.{name}")
+        except ModuleNotFoundError:
+            raise AttributeError(f"module 'workbench.prm' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f"workbench.prm.{_HOME[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_HOME))
 
 __all__ = [
     "StepRecord", "from_gsm8k", "from_prm800k", "from_math_shepherd", "to_trl", "from_trl", "split_steps",

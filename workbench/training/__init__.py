@@ -43,6 +43,8 @@ compute_loss=None, collate_fn=None, evaluate_fn=None, evaluate_before=False) -> 
   types rejected, naming them); ``workbench train --config FILE.yaml`` uses it.
 """
 import importlib
+import sys
+import types
 
 # Where each public name lives; imported on first use (PEP 562), so that reading a config or
 # building the command line (`workbench --help`) does not pay for torch and transformers.
@@ -62,6 +64,22 @@ def __getattr__(name: str):
     value = getattr(importlib.import_module(f"workbench.training.{_HOME[name]}"), name)
     globals()[name] = value
     return value
+
+
+class _Package(types.ModuleType):
+    """This package, where the public name ``evaluate`` (a function) is never replaced by its submodule.
+
+    Importing the submodule ``workbench.training.evaluate`` sets the package attribute of that
+    name to the module; with lazy names that could happen before the function was first asked
+    for, and ``from workbench.training import evaluate`` would then give a module."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name == "evaluate" and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __dir__():
