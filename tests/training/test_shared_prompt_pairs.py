@@ -119,3 +119,27 @@ def test_auto_keeps_the_plain_path_where_packing_is_not_exact_or_not_ours():
     flex, _ = tiny_reward_model("llama", seed=0)
     flex.set_attn_implementation("flex_attention")
     assert not packs_by_default(config, flex, "pairwise")  # auto never switches the kernel
+
+
+def test_pair_benchmark_and_the_peak_helper_run_at_a_tiny_size():
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "shared_prompt.py"
+    spec = importlib.util.spec_from_file_location("bench_shared_prompt_pairs", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    threads = torch.get_num_threads()
+    try:
+        result = bench.main(["--pairs", "--lists", "4", "--layers", "1", "--hidden", "32", "--vocab", "64",
+                             "--prompt", "16", "--response", "4", "--repeats", "1", "--threads", str(threads)])
+    finally:
+        torch.set_num_threads(threads)
+    assert result["loss_diff"] < 1e-4 and result["ratio"] > 0
+    assert all(0 < f < 10 for f in result["fraction_of_peak"].values())
+    peak = sys.modules["_peak"]
+    model, _ = tiny_reward_model("gpt2", hidden=32, layers=2)
+    n = peak.non_embedding_parameters(model)
+    assert 0 < n < sum(p.numel() for p in model.parameters())  # token and position tables left out
+    assert peak.training_flops(model, [10]) == 6 * n * 10 + 12 * 2 * 32 * 100
