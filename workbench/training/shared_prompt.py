@@ -275,7 +275,7 @@ def packs_by_default(config, model, kind: str | None, *, num_processes: int = 1,
     """
     if config.shared_prompt is not None or kind != "pairwise" or collate_fn is not None or compute_loss is not None:
         return False
-    if losses.is_listwise(config.loss):  # the plain path names that mistake
+    if config.loss != "auto" and losses.is_listwise(config.loss):  # the plain path names that mistake
         return False
     core = unwrap(model)
     if not is_decoder_config(core.config) or not hasattr(core, "score"):
