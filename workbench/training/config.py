@@ -82,8 +82,9 @@ class TrainConfig:
         "help": "train LoRA adapters (needs peft) with these LoraSettings; None: train every weight"})
     group_by_length: bool = field(default=True, metadata={
         "help": "batches of similar length: far less padding"})
-    shared_prompt: bool = field(default=False, metadata={
-        "help": "ranked lists on a causal decoder: encode each prompt once for all K responses"})
+    shared_prompt: bool | None = field(default=None, metadata={
+        "help": "encode each prompt once for all its responses (causal decoders; exact). True: pack ranked "
+                "lists; None (auto): pack pairs where exact (decoder, eager/sdpa attention); False: never"})
     eval_batch_size: int = field(default=64, metadata={"help": "pairs (or lists) per held-out batch"})
     eval_every: int | None = field(default=None, metadata={
         "help": "optimiser steps (>= 1) between evaluations; None: at the end only"})

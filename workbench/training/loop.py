@@ -22,7 +22,7 @@ from workbench.training.config import TrainConfig
 from workbench.training.evaluate import evaluate
 from workbench.training.objectives import objective_for
 from workbench.training.run_folder import STATE_FILE, check_resume, fingerprint, resume_folder, save_checkpoint
-from workbench.training.shared_prompt import shared_prompt_parts
+from workbench.training.shared_prompt import packs_by_default, shared_prompt_parts
 
 
 @dataclass
@@ -120,7 +120,9 @@ def train(config: TrainConfig, train_data, eval_data=None, *, model=None, tokeni
     if collate_fn is None:  # the loop encodes at max_length; a caller's collator decides lengths itself
         check_max_length(config.max_length, model)
         train_data = as_encoded(train_data, tokenizer, config.max_length)
-    if config.shared_prompt:  # checks that packing applies to this run (UserError if not), then its parts
+    if config.shared_prompt or packs_by_default(config, model, getattr(train_data, "kind", None),  # pairs: auto
+                                                num_processes=accelerator.num_processes, collate_fn=collate_fn,
+                                                compute_loss=compute_loss):  # checks (UserError), then its parts
         collate_fn, packed_loss = shared_prompt_parts(config, model, tokenizer, getattr(train_data, "kind", None),
                                                       num_processes=accelerator.num_processes, collate_fn=collate_fn)
         compute_loss = packed_loss if compute_loss is None else compute_loss

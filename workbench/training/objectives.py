@@ -56,8 +56,11 @@ def _plus_center_penalty(value, penalty, center_weight: float) -> tuple[torch.Te
 
 
 def pairwise_objective(loss: str = "bradley_terry", *, loss_kwargs: dict | None = None,
-                       center_weight: float = 0.0):
+                       center_weight: float = 0.0, score_fn=None):
     """compute_loss for pairwise batches.
+
+    ``score_fn(model, batch) -> (chosen, rejected)`` scores a batch (default
+    :func:`score_pairs`; shared-prompt packing of pairs passes its own).
 
     A loss with a tie outcome (``takes_tie``: ``bradley_terry_ties``) scores every pair
     with the batch's ``tie`` column; other pairwise losses skip tied pairs (mask).
@@ -68,13 +71,14 @@ def pairwise_objective(loss: str = "bradley_terry", *, loss_kwargs: dict | None 
     if info.kind != "pairwise":
         raise ValueError(f"{loss!r} is a listwise loss; use listwise records or listwise_objective")
     fn = losses.get_loss(loss, **(loss_kwargs or {}))
+    score_fn = score_fn or score_pairs
 
     def compute_loss(model, batch):
-        chosen, rejected = score_pairs(model, batch)
-        untied = ~batch["tie"]
-        kwargs = {"tie": batch["tie"]} if info.takes_tie else {"mask": untied}
+        chosen, rejected = score_fn(model, batch)
+        untied = ~batch["tie"].to(chosen.device)
+        kwargs = {"tie": ~untied} if info.takes_tie else {"mask": untied}
         if info.takes_margin:
-            kwargs["margin"] = batch["margin"].to(chosen.dtype)
+            kwargs["margin"] = batch["margin"].to(chosen.device, chosen.dtype)
         value = fn(chosen, rejected, **kwargs)
         metrics = {"loss": value.detach()}
         if center_weight:

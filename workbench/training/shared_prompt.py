@@ -19,6 +19,14 @@ their positions, so the hidden state of response k's last token, and hence its
 reward, is the one of the plain sequence ``prompt + response_k`` (to float rounding).
 The cost of the prompt drops from K*p to p tokens per list.
 
+Pairs are lists of two: a chosen and a rejected response after one prompt become one
+row ``[prompt][chosen's own tokens][rejected's own tokens]`` (:class:`SharedPairCollator`,
+slot 0 chosen, slot 1 rejected) and :func:`shared_pair_objective` applies the pairwise
+loss (margins, ties) to the two packed scores. A pair whose texts share no token prefix
+is the two sequences side by side (prompt length 0), still exact. The cost per pair
+drops from ``2 * (p + r)`` to ``p + 2r`` tokens (and, padded, from ``2 * max`` to one
+row), and the attention to the prompt is computed once.
+
 The shared prompt is found in token space: the longest common prefix of the K
 encoded sequences (what :func:`workbench.data.encode_records` produced), capped so
 that every response keeps at least one token of its own. Nothing about how texts were
@@ -38,7 +46,12 @@ Pooling: the model's own (``last`` for native decoder heads; a
 the prompt tokens plus the response's own tokens). Encoders are refused (ValueError):
 their attention is bidirectional, so a response would see the other responses.
 
-Training: ``train(TrainConfig(loss="plackett_luce", shared_prompt=True, ...), records)``
+Training, pairs: on by default. ``TrainConfig.shared_prompt=None`` (auto) packs pairwise
+records when it is exact and the loop builds the batches itself (:func:`packs_by_default`:
+a causal decoder whose attention takes the dense mask, ``eager``/``sdpa``, no caller
+``collate_fn``/``compute_loss``, and not a re-pooled model under DDP); ``False`` turns it off.
+
+Training, lists: ``train(TrainConfig(loss="plackett_luce", shared_prompt=True, ...), records)``
 (``workbench train --shared-prompt``), which is ``train(config, as_encoded(records, tok, L),
 model=m, tokenizer=tok, collate_fn=SharedPromptCollator(tok.pad_token_id),
 compute_loss=shared_prompt_objective("plackett_luce"))`` after checking that the data
@@ -59,7 +72,7 @@ from workbench import losses
 from workbench.errors import UserError
 from workbench.models.loading import is_decoder_config, pooling_of, unwrap
 from workbench.models.pooled import PooledRewardModel
-from workbench.training.objectives import listwise_objective, resolve_loss
+from workbench.training.objectives import listwise_objective, pairwise_objective, resolve_loss
 
 KERNELS_TAKING_DENSE_MASKS = ("eager", "sdpa")
 
@@ -143,6 +156,28 @@ class SharedPromptCollator:
                 "prompt_length": prompt_length, "mask": mask, "labels": labels, "top_k": top_k}
 
 
+class SharedPairCollator:
+    """Encoded pairs -> one packed row per pair: the shared prompt, then chosen's and rejected's own tokens.
+
+    Batch: as :class:`SharedPromptCollator` with K = 2 (slot 0 chosen, slot 1 rejected;
+    ``labels`` 1/0, unused by pairwise losses) plus, as :class:`~workbench.data.PairwiseCollator`,
+    ``margin`` (B,) float (0 where a record has none) and ``tie`` (B,) bool.
+    """
+
+    def __init__(self, pad_token_id: int, *, pad_to_multiple_of: int | None = None):
+        self.lists = SharedPromptCollator(pad_token_id, pad_to_multiple_of=pad_to_multiple_of)
+
+    def __call__(self, items: list[dict]) -> dict:
+        for b, it in enumerate(items):
+            for side in ("chosen", "rejected"):
+                if len(it[side]) == 0:
+                    raise ValueError(f"item {b}, field {side!r}: every response sequence needs at least one token")
+        batch = self.lists([{"responses": [it["chosen"], it["rejected"]], "labels": [1.0, 0.0]} for it in items])
+        batch["margin"] = torch.tensor([it.get("margin") or 0.0 for it in items], dtype=torch.float32)
+        batch["tie"] = torch.tensor([bool(it.get("tie")) for it in items], dtype=torch.bool)
+        return batch
+
+
 def _check_model(core) -> None:
     if not is_decoder_config(core.config):
         raise ValueError(f"shared-prompt packing needs a causal decoder (GPT-2, Llama, ...); "
@@ -210,8 +245,49 @@ def shared_prompt_objective(loss: str = "plackett_luce", *, loss_kwargs: dict | 
     return listwise_objective(loss, loss_kwargs=loss_kwargs, center_weight=center_weight, score_fn=score_packed)
 
 
+def score_packed_pairs(model, batch: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    """(chosen, rejected) rewards (B,) from a :class:`SharedPairCollator` batch, one decoder pass per pair."""
+    scores = score_packed(model, batch)
+    return scores[:, 0], scores[:, 1]
+
+
+def shared_pair_objective(loss: str = "bradley_terry", *, loss_kwargs: dict | None = None,
+                          center_weight: float = 0.0):
+    """compute_loss(model, batch) -> (loss, metrics) for :class:`SharedPairCollator` batches.
+
+    :func:`workbench.training.pairwise_objective` (margins, ties, centering, metrics)
+    with the packed scores, so the same value as the plain path to float rounding.
+    """
+    if losses.is_listwise(loss):
+        raise UserError(f"{loss!r} is a listwise loss; shared-prompt packing of pairs needs a pairwise one")
+    return pairwise_objective(loss, loss_kwargs=loss_kwargs, center_weight=center_weight,
+                              score_fn=score_packed_pairs)
+
+
+def packs_by_default(config, model, kind: str | None, *, num_processes: int = 1, collate_fn=None,
+                     compute_loss=None) -> bool:
+    """Whether ``shared_prompt=None`` (auto) packs this run: only where packing is exact and invisible.
+
+    Pairwise records and a pairwise loss; the loop's own collator and objective (a caller's ``compute_loss``
+    expects plain batches); a causal decoder with a ``score`` head whose attention kernel
+    takes the dense block mask as it is (``eager``/``sdpa``: auto never switches kernels);
+    and not a re-pooled :class:`~workbench.models.PooledRewardModel` under multi-process DDP.
+    """
+    if config.shared_prompt is not None or kind != "pairwise" or collate_fn is not None or compute_loss is not None:
+        return False
+    if config.loss != "auto" and losses.is_listwise(config.loss):  # the plain path names that mistake
+        return False
+    core = unwrap(model)
+    if not is_decoder_config(core.config) or not hasattr(core, "score"):
+        return False
+    if getattr(core.config, "_attn_implementation", "eager") not in KERNELS_TAKING_DENSE_MASKS:
+        return False
+    return not (isinstance(core, PooledRewardModel) and num_processes > 1)
+
+
 def shared_prompt_parts(config, model, tokenizer, kind: str | None, *, num_processes: int = 1, collate_fn=None):
-    """``(collate_fn, compute_loss)`` of packing for ``train(TrainConfig(shared_prompt=True), ...)``.
+    """``(collate_fn, compute_loss)`` of packing for ``train(TrainConfig(shared_prompt=True), ...)``
+    (lists), or for pairs under auto (``shared_prompt=None`` and :func:`packs_by_default`).
 
     First checks that packing applies to the run, raising UserError naming what to change:
     the loop must build the collator itself (no caller ``collate_fn``), the records must be
@@ -222,8 +298,10 @@ def shared_prompt_parts(config, model, tokenizer, kind: str | None, *, num_proce
     """
     if collate_fn is not None:
         raise UserError("shared_prompt=True builds its own collate_fn; pass one or the other")
-    if kind != "listwise":
-        raise UserError(f"shared_prompt=True packs ranked lists; this data holds {kind} records")
+    pairs = kind == "pairwise" and config.shared_prompt is None  # auto: packs_by_default said yes
+    if kind != "listwise" and not pairs:
+        raise UserError(f"shared_prompt=True packs ranked lists; this data holds {kind} records "
+                        f"(pairs on a decoder are packed by default: leave shared_prompt unset)")
     core = unwrap(model)
     if not is_decoder_config(core.config):
         raise UserError(f"shared_prompt=True needs a causal decoder backbone; {core.config.model_type!r} is an "
@@ -231,6 +309,8 @@ def shared_prompt_parts(config, model, tokenizer, kind: str | None, *, num_proce
     if isinstance(core, PooledRewardModel) and num_processes > 1:
         raise UserError("shared_prompt=True with a re-pooled (PooledRewardModel) backbone runs outside DDP's "
                         "forward; in multi-process runs use the model's native pooling or shared_prompt=False")
-    objective = shared_prompt_objective(resolve_loss("listwise", config.loss), loss_kwargs=config.loss_kwargs,
-                                        center_weight=config.center_weight)
-    return SharedPromptCollator(tokenizer.pad_token_id), objective
+    make, collator = ((shared_pair_objective, SharedPairCollator) if pairs else
+                      (shared_prompt_objective, SharedPromptCollator))
+    objective = make(resolve_loss(kind, config.loss), loss_kwargs=config.loss_kwargs,
+                     center_weight=config.center_weight)
+    return collator(tokenizer.pad_token_id), objective
