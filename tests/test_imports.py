@@ -22,7 +22,7 @@ import workbench
 ROOT = Path(workbench.__file__).resolve().parent
 # The floor of each top-level name in workbench (a package or a single module).
 FLOORS = {
-    "errors": 0, "paths": 0, "losses": 1, "data": 1, "models": 2, "training": 3,
+    "_lazy": 0, "errors": 0, "paths": 0, "losses": 1, "data": 1, "models": 2, "training": 3,
     "prm": 4, "ranking": 4, "rewards": 4, "aggregation": 4, "analysis": 4, "evaluation": 4, "world": 4,
     "annotate": 4, "viz": 5, "demo": 6, "cli": 7,
 }

@@ -26,7 +26,7 @@ file and the 1-based line); every real data set (GSM8K, hh-rlhf, Prometheus) is 
 by :mod:`workbench.data.sources`, from ``../shared/data`` when present, else from the
 samples bundled in ``data/``.
 """
-import importlib
+from workbench._lazy import lazy_exports
 
 # Where each public name lives; imported on first use (PEP 562): reading a JSONL file or
 # building the command line does not pay for torch (collate, encoding).
@@ -41,16 +41,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str):
-    if name not in _HOME:
-        raise AttributeError(f"module 'workbench.data' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"workbench.data.{_HOME[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_HOME))
+__getattr__, __dir__ = lazy_exports(__name__, _HOME)
 
 
 __all__ = [

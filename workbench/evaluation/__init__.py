@@ -25,7 +25,7 @@ calibration and a checkpoint doctor.
 * :mod:`~workbench.evaluation.bundled`: the small sets in ``data/eval/`` and their builder.
 * :mod:`~workbench.evaluation.cli`: ``workbench eval`` and ``workbench doctor``.
 """
-import importlib
+from workbench._lazy import lazy_exports
 
 # Where each public name lives; imported on first use (PEP 562), so that `workbench --help`
 # (which registers `eval` and `doctor` from evaluation/cli.py) pays for neither torch nor scipy.
@@ -44,19 +44,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str):
-    if name not in _HOME:  # a submodule (``workbench.evaluation.X`` after ``import workbench.evaluation``), or nothing
-        try:
-            return importlib.import_module(f"workbench.evaluation.{name}")
-        except ModuleNotFoundError:
-            raise AttributeError(f"module 'workbench.evaluation' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(f"workbench.evaluation.{_HOME[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_HOME))
+__getattr__, __dir__ = lazy_exports(__name__, _HOME)
 
 __all__ = [
     "EvalExample", "EvalSet", "load_eval_set", "score_set", "ScoredSet", "flatten_responses", "regroup_scores",

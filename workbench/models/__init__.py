@@ -28,7 +28,7 @@ any ``nn.Module``; the training loop only needs their ``compute_loss`` function.
 The corrections saved beside a checkpoint (length calibration, centering) and their
 apply are in :mod:`workbench.models.posthoc`.
 """
-import importlib
+from workbench._lazy import lazy_exports
 
 # Where each public name lives; imported on first use (PEP 562), so that light modules of this
 # package (checkpoint_files, posthoc) and `workbench --help` do not pay for transformers.
@@ -40,17 +40,8 @@ _HOME = {
 }
 
 
-def __getattr__(name: str):
-    if name not in _HOME:
-        raise AttributeError(f"module 'workbench.models' has no attribute {name!r}")
-    importlib.import_module("workbench.models.loading")  # registers the pooled classes with transformers' Auto*
-    value = getattr(importlib.import_module(f"workbench.models.{_HOME[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_HOME))
+# loading.py registers the pooled classes with transformers' Auto* before any name is used
+__getattr__, __dir__ = lazy_exports(__name__, _HOME, first="workbench.models.loading")
 
 
 __all__ = [

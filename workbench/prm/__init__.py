@@ -20,7 +20,7 @@ loading, encoding, scoring), ``objectives`` (their training objectives), ``train
 ORM-vs-PRM comparison on real solutions). ``annotate`` is the old name of
 ``labelers`` + ``metrics``, kept for old imports (people's labels are ``workbench.annotate``).
 """
-import importlib
+from workbench._lazy import lazy_exports
 
 # Where each public name lives; imported on first use (PEP 562), so that `workbench --help`
 # (which registers the prm-* commands from prm/cli.py) does not pay for torch.
@@ -40,19 +40,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str):
-    if name not in _HOME:  # a submodule (``workbench.prm.X`` after ``import workbench.prm``), or nothing
-        try:
-            return importlib.import_module(f"workbench.prm.{name}")
-        except ModuleNotFoundError:
-            raise AttributeError(f"module 'workbench.prm' has no attribute {name!r}") from None
-    value = getattr(importlib.import_module(f"workbench.prm.{_HOME[name]}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_HOME))
+__getattr__, __dir__ = lazy_exports(__name__, _HOME)
 
 __all__ = [
     "StepRecord", "from_gsm8k", "from_prm800k", "from_math_shepherd", "to_trl", "from_trl", "split_steps",

@@ -42,9 +42,10 @@ compute_loss=None, collate_fn=None, evaluate_fn=None, evaluate_before=False) -> 
 * ``TrainConfig`` loads from YAML with :func:`load_config` (unknown keys and wrong
   types rejected, naming them); ``workbench train --config FILE.yaml`` uses it.
 """
-import importlib
 import sys
 import types
+
+from workbench._lazy import lazy_exports
 
 # Where each public name lives; imported on first use (PEP 562), so that reading a config or
 # building the command line (`workbench --help`) does not pay for torch and transformers.
@@ -58,12 +59,7 @@ _HOME = {
 }
 
 
-def __getattr__(name: str):
-    if name not in _HOME:
-        raise AttributeError(f"module 'workbench.training' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"workbench.training.{_HOME[name]}"), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _HOME)
 
 
 class _Package(types.ModuleType):
@@ -80,10 +76,6 @@ class _Package(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _Package
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_HOME))
 
 
 __all__ = [
