@@ -67,6 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UserError, *USER_OS_ERRORS) as error:  # the user's mistake: one line, exit 2 (see workbench.errors)
         print(f"workbench {command}: {_one_line(error)}", file=sys.stderr)
         return 2
+    except FloatingPointError as error:  # a run that diverged (non-finite loss or scores): one line, exit 1
+        print(f"workbench {command}: {_one_line(error)}", file=sys.stderr)
+        return 1
     except BrokenPipeError:  # `workbench score ... | head`: the reader has all it wanted
         with contextlib.suppress(OSError, ValueError):  # no flush error at exit either
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

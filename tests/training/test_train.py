@@ -161,3 +161,31 @@ def test_non_finite_loss_stops_with_a_clear_error(tmp_path, tiny):
 
     with pytest.raises(FloatingPointError, match="non-finite loss .* step 1"):
         train(config(tmp_path, save_model=False), word_pairs(16), model=model, tokenizer=tok, compute_loss=broken)
+
+
+def test_scores_that_go_non_finite_stop_the_run_naming_the_step(tmp_path, tiny):
+    """The loss contract's NonFiniteError (a score is inf / NaN) becomes the loop's FloatingPointError
+    with the step, as a non-finite loss does; `workbench` prints it as one line with exit code 1."""
+    model, tok = tiny
+
+    def diverged(m, batch):
+        from workbench.losses import bradley_terry
+
+        chosen = torch.full((2,), float("inf"))
+        return bradley_terry(chosen, torch.zeros(2)), {}
+
+    with pytest.raises(FloatingPointError, match="bradley_terry: chosen.* at optimiser step 1, epoch 0"):
+        train(config(tmp_path, save_model=False), word_pairs(16), model=model, tokenizer=tok, compute_loss=diverged)
+
+
+def test_the_cli_prints_a_diverged_run_as_one_line_with_exit_1(monkeypatch, capsys):
+    import workbench.training.cli as training_cli
+    from workbench.cli import main
+
+    def diverge(args):
+        raise FloatingPointError("non-finite loss nan at optimiser step 3, epoch 0; lower learning_rate or check the data")
+
+    monkeypatch.setattr(training_cli, "run_train", diverge)
+    assert main(["train", "--data", "x.jsonl"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().count("\n") == 0 and "workbench train: non-finite loss nan at optimiser step 3" in err

@@ -32,6 +32,13 @@ def check_tensor(value, name: str, *, ndim: int | None = None, floating: bool = 
     return value
 
 
+class NonFiniteError(ValueError):
+    """A NaN or infinite score, label or margin of a real item reached a loss.
+
+    A ValueError (the loss contract); its own type so that the training loop can tell a
+    run that diverged (scores went to inf / NaN) from a wrong call, and say at which step."""
+
+
 def check_finite(value: torch.Tensor, name: str, *, loss: str, mask: torch.Tensor | None = None) -> torch.Tensor:
     """``value``, after raising if a real entry is NaN or infinite (naming ``loss`` and the entry).
 
@@ -52,7 +59,7 @@ def check_finite(value: torch.Tensor, name: str, *, loss: str, mask: torch.Tenso
         return torch.where(finite, value, torch.zeros_like(value))
     index = tuple(where[0].tolist())
     at = ", ".join(map(str, index))
-    raise ValueError(f"{loss}: {name}[{at}] is {float(value[index])} ({len(where)} non-finite real "
+    raise NonFiniteError(f"{loss}: {name}[{at}] is {float(value[index])} ({len(where)} non-finite real "
                      f"entr{'y' if len(where) == 1 else 'ies'} of {value.numel()}); losses need finite "
                      f"{name}")
 

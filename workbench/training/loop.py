@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 from workbench.data import EncodedRecords, LengthGroupedBatchSampler, TruncationReport, collator_for, encode_records
 from workbench.data.records import load_records
 from workbench.errors import UserError, mistakes_in
+from workbench.losses import NonFiniteError
 from workbench.models import load_reward_model, save_reward_model
 from workbench.models.checkpoint_files import mark_finished, mark_unfinished
 from workbench.training.config import TrainConfig
@@ -242,7 +243,11 @@ def _micro_step(config, accelerator, model, optimiser, scheduler, compute_loss, 
                 epoch: int) -> dict:
     """Forward, backward and (on the last micro-step of an accumulation) clip and step; the metrics."""
     with accelerator.accumulate(model):
-        loss, metrics = compute_loss(model, batch)
+        try:
+            loss, metrics = compute_loss(model, batch)
+        except NonFiniteError as error:  # the scores themselves went non-finite: the run diverged here
+            raise FloatingPointError(f"{error}, at optimiser step {step + 1}, epoch {epoch}; lower learning_rate "
+                                     f"or check the data") from None
         # The one host sync per micro-step, on purpose: a non-finite loss must stop the run before
         # optimiser.step() writes it into the weights, and the error names the step it happened at.
         if not torch.isfinite(loss.detach()):
