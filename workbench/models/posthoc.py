@@ -46,6 +46,14 @@ CENTERING_MODES = ("global", "per_prompt")
 TEMPERATURE_FILE = "temperature.json"
 
 
+def save_beside(checkpoint_dir: str | Path, name: str, data: dict, *, indent: int | None = 1) -> Path:
+    """Write one correction as JSON into ``checkpoint_dir``, atomically (a temporary file renamed
+    over ``name``): a failed save never leaves half a file that ``workbench score`` would read."""
+    from workbench.models.checkpoint_files import write_text_atomically
+
+    return write_text_atomically(Path(checkpoint_dir) / name, json.dumps(data, indent=indent))
+
+
 def _as_float_array(values: Any, name: str) -> np.ndarray:
     """1-D float array; raises ValueError naming the first non-finite row."""
     array = np.asarray(values, dtype=float)
@@ -163,9 +171,7 @@ class LengthCalibration:
 
     def save(self, checkpoint_dir: str | Path) -> Path:
         """Write ``length_calibration.json`` into ``checkpoint_dir`` (``workbench score`` applies it)."""
-        path = Path(checkpoint_dir) / CALIBRATION_FILE
-        path.write_text(json.dumps(self.to_dict()))
-        return path
+        return save_beside(checkpoint_dir, CALIBRATION_FILE, self.to_dict(), indent=None)
 
 
 def load_length_calibration(checkpoint_dir: str | Path) -> LengthCalibration | None:
@@ -221,9 +227,7 @@ class RewardCentering:
 
     def save(self, checkpoint_dir: str | Path) -> Path:
         """Write ``reward_centering.json`` into ``checkpoint_dir``; returns its path."""
-        path = Path(checkpoint_dir) / CENTERING_FILE
-        path.write_text(json.dumps(self.to_dict(), indent=1))
-        return path
+        return save_beside(checkpoint_dir, CENTERING_FILE, self.to_dict())
 
 
 def load_centering(checkpoint_dir: str | Path) -> RewardCentering | None:
@@ -284,9 +288,7 @@ class RewardTemperature:
 
     def save(self, checkpoint_dir: str | Path) -> Path:
         """Write ``temperature.json`` into ``checkpoint_dir``; returns its path."""
-        path = Path(checkpoint_dir) / TEMPERATURE_FILE
-        path.write_text(json.dumps(self.to_dict(), indent=1))
-        return path
+        return save_beside(checkpoint_dir, TEMPERATURE_FILE, self.to_dict())
 
 
 def load_temperature(checkpoint_dir: str | Path) -> RewardTemperature | None:
