@@ -25,9 +25,9 @@ KL of best-of-n from the base policy, the usual analytic value (Stiennon et al. 
 
     KL(n) = log n - (n - 1) / n
 
-It is exact when no two samples tie (a continuous base distribution) and otherwise an
-upper bound on the true KL (Beirami et al. 2024, "Theoretical guarantees on the best-of-n
-alignment policy").
+Beirami et al. 2024 ("Theoretical guarantees on the best-of-n alignment policy") show it is
+an upper bound on the true KL, close to it when no single response carries much of the base
+policy's probability (long, varied completions) and loose when a few responses dominate.
 
 Gao et al. 2022's functional forms in d = sqrt(KL), for the gold reward relative to the
 base policy (R(0) = 0):
@@ -82,7 +82,7 @@ class BestOfNCurve:
 
 
 def best_of_n_kl(n) -> np.ndarray:
-    """KL(best-of-n || base) = log n - (n - 1) / n, elementwise; an upper bound when samples can tie.
+    """KL(best-of-n || base) = log n - (n - 1) / n, elementwise: the usual value, an upper bound (Beirami et al. 2024).
 
     >>> best_of_n_kl([1, 2, 16]).round(4).tolist()
     [0.0, 0.1931, 1.8351]
@@ -154,7 +154,8 @@ def _pools(proxy, gold) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     for row, (p, g) in enumerate(zip(proxy, gold)):
         p, g = np.asarray(p, dtype=float), np.asarray(g, dtype=float)
         if p.ndim != 1 or p.shape != g.shape or len(p) == 0:
-            raise ValueError(f"prompt {row}: expected equal, non-empty lists of scores, got shapes {p.shape} and {g.shape}")
+            raise ValueError(f"prompt {row}: expected equal, non-empty lists of scores, "
+                             f"got shapes {p.shape} and {g.shape}")
         if not (np.isfinite(p).all() and np.isfinite(g).all()):
             raise ValueError(f"prompt {row}: proxy and gold must be finite (NaN or inf found)")
         rows_proxy.append(p)
