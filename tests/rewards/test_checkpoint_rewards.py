@@ -211,3 +211,18 @@ def test_one_grpo_step_with_checkpoint_rewards_and_an_ensemble(world_checkpoints
     assert next(rm.model.parameters()).device.type == "cpu"  # the trainer's device (use_cpu=True)
     assert trainer.state.global_step == 1
     assert any(not torch.equal(a, p) for a, p in zip(before, policy.parameters())) or logged.get("loss") == 0.0
+
+
+@pytest.mark.slow  # loads the MiniLM and scores 16 completions three ways (~6 s)
+def test_reward_throughput_benchmark_runs_quick_and_checks_the_rewards_agree():
+    """benchmarks/reward_throughput.py's code path at 16 completions (its timings: benchmarks/RESULTS.md)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "reward_throughput.py"
+    spec = importlib.util.spec_from_file_location("reward_throughput", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    (result,) = module.main(["--quick", "--device", "cpu"])["results"]
+    assert result["completions"] == 16 and result["max_score_gap"] <= 1e-4 and result["compared"] > 0
+    assert min(result["loop_seconds"], result["single_seconds"], result["batched_seconds"]) > 0

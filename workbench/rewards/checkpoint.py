@@ -9,10 +9,13 @@ local batch at once, the ``num_generations`` completions of a prompt side by
 side): the score ``workbench score`` writes for the ranked-list record
 ``{"prompt": p, "responses": [c]}``. That is ``render(prompt, completion)``
 (plain text ``prompt + completion``; chat messages through the tokenizer's
-chat template), tokenised and cut to ``max_length`` from the prompt's left,
-scored in batches sorted by length (least padding) under ``no_grad`` with
-dropout off (:func:`workbench.training.score_records`), then the corrections
-saved beside the checkpoint (length calibration, centering, temperature:
+chat template), encoded as ``workbench score`` encodes it
+(:func:`~workbench.data.encode_records`: cut to ``max_length`` from the prompt's
+left), scored by ``workbench eval``'s scorer
+(:func:`workbench.evaluation.scoring.score_sequences`: sorted by length, at most
+``batch_size`` sequences and ``max_tokens`` padded tokens a batch, inference mode,
+dropout off), then the corrections saved beside the checkpoint (length
+calibration, centering, temperature:
 :class:`~workbench.models.posthoc.PosthocCorrections`, in the order ``workbench
 score`` applies them). ``raw=True`` skips the corrections, as ``--raw`` does.
 Reusing the CLI's own path is the point: the reward a policy is trained on is
@@ -44,6 +47,9 @@ from workbench.rewards._text import column
 
 DEFAULT_MAX_LENGTH = 512  # `workbench score --max-length`'s default, so both score the same tokens
 DEFAULT_BATCH_SIZE = 64  # one GRPO step's completions in a few passes; the length sort keeps padding small
+# Padded tokens per batch (`workbench eval`'s budget): long completions come in smaller batches, so
+# one 500-token outlier does not pad 63 short ones to its length (measured: benchmarks/RESULTS.md).
+MAX_TOKENS = 4096
 
 
 def resolve_device(device=None):
@@ -64,15 +70,17 @@ def _prompt_key(prompt) -> str:
 
 
 def score_completions(model, tokenizer, prompts: Sequence, completions: Sequence, *, corrections=None,
-                      max_length: int = DEFAULT_MAX_LENGTH, batch_size: int = DEFAULT_BATCH_SIZE) -> np.ndarray:
+                      max_length: int = DEFAULT_MAX_LENGTH, batch_size: int = DEFAULT_BATCH_SIZE,
+                      max_tokens: int | None = MAX_TOKENS) -> np.ndarray:
     """Rewards ``(B,)`` of B (prompt, completion) pairs, as ``workbench score`` scores them.
 
     prompts, completions: B strings or B chat message lists each (a prompt may be
     ``""``). corrections: a :class:`~workbench.models.posthoc.PosthocCorrections`
-    (None: raw scores). The model scores on the device it is on.
+    (None: raw scores). A batch holds at most ``batch_size`` sequences and ``max_tokens``
+    padded tokens (None: no limit). The model scores on the device it is on.
     """
-    from workbench.data import RankedList
-    from workbench.training import score_records
+    from workbench.data import RankedList, encode_records
+    from workbench.evaluation.scoring import score_sequences
 
     completions = list(completions)
     prompts = column(prompts, "prompts", len(completions))
@@ -80,8 +88,8 @@ def score_completions(model, tokenizer, prompts: Sequence, completions: Sequence
         return np.zeros(0)
     # RankedList is only the carrier that encode_records renders and truncates (as in `workbench score`)
     records = [RankedList(prompt=p, responses=[c], labels=[0.0]) for p, c in zip(prompts, completions)]
-    rows = score_records(model, tokenizer, records, max_length=max_length, batch_size=batch_size)
-    values = np.array([row["scores"][0] for row in rows], dtype=float)
+    sequences = [item["responses"][0] for item in encode_records(records, tokenizer, max_length=max_length).items]
+    values = score_sequences(model, sequences, tokenizer.pad_token_id, batch_size=batch_size, max_tokens=max_tokens)
     if corrections is None or not corrections.names:
         return values
     groups: dict[str, list[int]] = {}
@@ -94,13 +102,15 @@ def score_completions(model, tokenizer, prompts: Sequence, completions: Sequence
 
 
 def reward_model_reward(path: str | Path, *, batch_size: int = DEFAULT_BATCH_SIZE, device=None,
-                        max_length: int | None = None, raw: bool = False, name: str | None = None):
+                        max_length: int | None = None, raw: bool = False, name: str | None = None,
+                        max_tokens: int | None = MAX_TOKENS):
     """A reward-model checkpoint as ``f(prompts, completions, **kwargs) -> list[float]`` (see module doc).
 
     path: a checkpoint folder (``workbench train``'s output, or any model that
         :func:`~workbench.models.load_reward_model` loads: encoders such as the default
         MiniLM, decoders such as the world's tiny Llama saved with ``save_pretrained``).
-    batch_size: completions per forward pass. device: see the module doc.
+    batch_size, max_tokens: at most this many completions and padded tokens per forward pass.
+    device: see the module doc.
     max_length: tokens per scored sequence (None: 512 as ``workbench score``, or the
         model's position limit when smaller). raw: skip the saved corrections.
     name: ``__name__``, what TRL logs (``rewards/<name>/mean``); default ``rm_<folder name>``.
@@ -138,7 +148,7 @@ def reward_model_reward(path: str | Path, *, batch_size: int = DEFAULT_BATCH_SIZ
         if prompts is None:  # called on completions alone: score them with no prompt
             prompts = [""] * len(completions)
         return score_completions(model, tokenizer, prompts, completions, corrections=corrections,
-                                 max_length=max_length, batch_size=batch_size).tolist()
+                                 max_length=max_length, batch_size=batch_size, max_tokens=max_tokens).tolist()
 
     reward.__name__ = name or f"rm_{Path(str(path)).name or 'model'}"
     reward.model, reward.tokenizer, reward.corrections = model, tokenizer, corrections
