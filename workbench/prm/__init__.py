@@ -31,6 +31,7 @@ _HOME = {
                      "annotate_all", "consensus", "consensus_all", "labels_from_first_error"), "labelers"),
     **dict.fromkeys(("agreement_matrix", "calibrate_threshold", "first_error_accuracy",
                      "first_error_from_scores", "processbench_f1"), "metrics"),
+    **dict.fromkeys(("completion_steps", "prm_reward", "shaped_return"), "reward"),
     **dict.fromkeys(("StepRecord", "answers_equal", "from_gsm8k", "from_math_shepherd", "from_prm800k",
                      "from_trl", "split_steps", "to_trl", "validate_record"), "records"),
     **dict.fromkeys(("AGGREGATIONS", "aggregate", "best_of_n", "best_of_n_accuracy", "potential_shaping",
@@ -51,4 +52,5 @@ __all__ = [
     "labels_from_first_error", "first_error_accuracy", "processbench_f1", "first_error_from_scores",
     "calibrate_threshold",
     "AGGREGATIONS", "aggregate", "best_of_n", "best_of_n_accuracy", "step_beam_search", "potential_shaping",
+    "prm_reward", "shaped_return", "completion_steps",
 ]

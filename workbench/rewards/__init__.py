@@ -40,12 +40,24 @@ Length (:mod:`.shaping`)
     cache_length)`` (DAPO), ``make_group_length_penalty(correctness)`` (Kimi k1.5);
     lengths from TRL's ``completion_ids`` when given.
 
+From checkpoints (:mod:`.checkpoint`) and ensembles (:mod:`.ensemble`), ``f(prompts, completions, **kw)``
+    ``reward_model_reward(path, *, batch_size=64, device=None, max_length=None, raw=False)``: a reward
+    model's score as ``workbench score`` gives it (its saved centering and length calibration applied;
+    ``raw=True`` skips them), batched by length on the trainer's device; ``score_completions(model,
+    tokenizer, prompts, completions, *, corrections)`` is the same without the loading.
+    ``RewardEnsemble(members, aggregate="mean" | "median" | "min" | "uncertainty", lam=1.0,
+    reference=None)`` (Coste et al. 2023): one reward from k members, ``member_scores(prompts,
+    completions) -> (k, B)``, ``uncertainty(...)`` (std across members); ``combine_members(scores, aggregate)``.
+    A PRM as a reward is ``workbench.prm.prm_reward(path, *, aggregate="min", shaping=False)``: in ``prm``,
+    which imports ``rewards`` (so no arrow back).
+
 Example (what TRL does with each reward):
 
 >>> completions = [[{"role": "assistant", "content": "<think>6*7</think><answer>42</answer>"}]]
 >>> format_reward(completions), correctness_reward(completions, ground_truth=["#### 42"])
 ([1.0], [1.0])
 """
+from workbench._lazy import lazy_exports
 from workbench.rewards._text import completion_text, completion_texts
 from workbench.rewards.correctness import (
     EXTRACTORS,
@@ -71,12 +83,22 @@ from workbench.rewards.shaping import (
     make_soft_overlong_reward,
 )
 
+# The checkpoint rewards and the ensemble (numpy, torch) load on first use (PEP 562), so that
+# `workbench --help`, which imports rewards/cli.py and so this package, stays light.
+__getattr__, __dir__ = lazy_exports(__name__, {
+    **dict.fromkeys(("reward_model_reward", "score_completions", "resolve_device"), "checkpoint"),
+    **dict.fromkeys(("AGGREGATES", "RewardEnsemble", "combine_members"), "ensemble"),
+})
+
 __all__ = [
+    "AGGREGATES",
     "EXTRACTORS",
+    "RewardEnsemble",
     "SandboxLimits",
     "answers_match",
     "bwrap_path",
     "code_execution_reward",
+    "combine_members",
     "completion_lengths",
     "completion_text",
     "completion_texts",
@@ -91,6 +113,9 @@ __all__ = [
     "make_length_penalty",
     "make_soft_overlong_reward",
     "naive_code_reward",
+    "resolve_device",
+    "reward_model_reward",
     "run_code_tests",
     "run_programs",
+    "score_completions",
 ]
