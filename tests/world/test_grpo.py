@@ -23,6 +23,7 @@ QUESTION = "Tom has 7 apples. He gets 5 more. He doubles them. How many apples d
 RIGHT = "He gets 5 more, so Tom has 7 + 5 = 12 apples.\nHe doubles them, so Tom has 12 * 2 = 24 apples.\n#### 24"
 SLIP_THEN_RIGHT = ("He gets 5 more, so Tom has 7 + 5 = 13 apples.\n"
                    "He doubles them, so Tom has 12 * 2 = 24 apples.\n#### 24")
+BOUND = 0.03  # held-out rise that RLVR clears and a random reward does not (the slow test; RESULTS.md)
 WRONG_END = "He gets 5 more, so Tom has 7 + 5 = 12 apples.\nHe doubles them, so Tom has 12 + 2 = 14 apples.\n#### 14"
 
 
@@ -141,7 +142,9 @@ def test_the_trl_config_gives_the_monitor_weight_zero_and_checks_weights(tmp_pat
 
 @pytest.mark.slow
 def test_a_short_run_logs_every_metric_and_leaves_the_policy_untouched():
-    """A 1-layer untrained policy, 3 TRL steps with a KL penalty (TRL's own ``kl`` then logs too)."""
+    """A 1-layer untrained policy, 3 TRL steps with a KL penalty (TRL's own ``kl`` then logs too).
+
+    The proxy is random so that advantages are not all zero (the untrained policy is never right)."""
     pytest.importorskip("trl")
     from workbench.world.grpo import run_grpo
     from workbench.world.policy import train_policy
@@ -152,14 +155,35 @@ def test_a_short_run_logs_every_metric_and_leaves_the_policy_untouched():
     problems = PolicyConfig().problems(12, seed=7)
     config = GRPORunConfig(steps=3, num_generations=4, batch_size=8, max_completion_length=24, beta=0.1,
                            learning_rate=1e-2, eval_every=2, progress=False)
-    run = run_grpo(model, tokenizer, [gold_correctness, _Ensemble()], config, problems=problems,
+    run = run_grpo(model, tokenizer, [make_random_reward(0), _Ensemble()], config, problems=problems,
                    eval_problems=problems[:4])
     assert [s.step for s in run.history] == [1, 2, 3]
     assert [s.heldout_accuracy is not None for s in run.history] == [False, True, True]
     for step in run.history:
         assert 0 <= step.accuracy <= 1 and step.gold == step.accuracy and step.disagreement == 0.5
         assert step.length > 0 and step.kl_token >= 0 and step.trl_kl is not None
-        assert set(step.rewards) == {"gold_correctness", "ensemble"}
+        assert set(step.rewards) == {"random_reward", "ensemble"}
     assert run.history[0].kl_token == pytest.approx(0.0, abs=1e-6)  # the first samples come from the start
     assert all(torch.equal(a, p) for a, p in zip(before, model.parameters()))
     assert any(not torch.equal(a, p) for a, p in zip(before, run.model.parameters()))
+
+
+@pytest.mark.slow
+def test_rlvr_raises_heldout_accuracy_and_a_random_reward_does_not():
+    """~40 s with the policy cached (+1 min to train it once): 40 TRL steps of 4 prompts x 8, seed 0.
+
+    Measured at this size (benchmarks/RESULTS.md, 5 seeds): the checker's reward
+    raises greedy accuracy on 100 held-out problems by +0.07 to +0.17, the random
+    reward by -0.17 to -0.01; BOUND = 0.03 sits between (seed 0: +0.07 and -0.05)."""
+    pytest.importorskip("trl")
+    from workbench.world.grpo import run_grpo
+    from workbench.world.policy import cached_policy
+
+    model, tokenizer = cached_policy(PolicyConfig(progress=False))
+    config = GRPORunConfig(steps=40, eval_problems=100, eval_every=40, progress=False)
+    rlvr = run_grpo(model, tokenizer, [gold_correctness], config)
+    broken = run_grpo(model, tokenizer, [make_random_reward(0)], config)
+    assert rlvr.start_accuracy == broken.start_accuracy
+    rise, broken_rise = rlvr.end_accuracy - rlvr.start_accuracy, broken.end_accuracy - broken.start_accuracy
+    assert rise >= BOUND > broken_rise, (rise, broken_rise)
+    assert rlvr.history[-1].kl_sequence > 0 and len(rlvr.history) == 40

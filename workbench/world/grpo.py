@@ -306,14 +306,12 @@ class Monitor:
         return [None] * len(completions)
 
 
-def _trainer_callback_base():
-    from transformers import TrainerCallback
+class HistoryWatch:
+    """Turns each step's logs into a :class:`StepLog`, evaluates the held-out set, drives a tqdm bar.
 
-    return TrainerCallback
-
-
-class HistoryCallback(_trainer_callback_base()):
-    """Turns each step's logs into a :class:`StepLog`, evaluates the held-out set, drives a tqdm bar."""
+    The Trainer callback's events; :func:`history_callback` mixes in ``TrainerCallback``
+    (there, not here, so that importing this module does not import transformers).
+    """
 
     def __init__(self, tokenizer, eval_problems: list[WorldProblem], config: GRPORunConfig):
         self.tokenizer, self.eval_problems, self.config = tokenizer, eval_problems, config
@@ -363,6 +361,13 @@ class HistoryCallback(_trainer_callback_base()):
         self.bar.close()
 
 
+def history_callback(tokenizer, eval_problems: list[WorldProblem], config: GRPORunConfig):
+    """A ``TrainerCallback`` with :class:`HistoryWatch`'s events (the other events: TrainerCallback's no-ops)."""
+    from transformers import TrainerCallback
+
+    return type("HistoryCallback", (HistoryWatch, TrainerCallback), {})(tokenizer, eval_problems, config)
+
+
 def run_grpo(model, tokenizer, reward_funcs, config: GRPORunConfig = GRPORunConfig(), *, gold=gold_correctness,
              problems: list[WorldProblem] | None = None,
              eval_problems: list[WorldProblem] | None = None) -> GRPORun:
@@ -386,7 +391,7 @@ def run_grpo(model, tokenizer, reward_funcs, config: GRPORunConfig = GRPORunConf
     policy = copy.deepcopy(model).train()
     reference = copy.deepcopy(model).eval().requires_grad_(False)
     monitor = Monitor(policy, reference, tokenizer, reward_funcs, gold, temperature=config.temperature)
-    watch = HistoryCallback(tokenizer, eval_problems, config)
+    watch = history_callback(tokenizer, eval_problems, config)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="workbench-grpo-") as scratch:
         name = policy.config._name_or_path
