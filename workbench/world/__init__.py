@@ -11,9 +11,21 @@ labels and the outcome), ``tokenizer`` (an offline word/digit tokenizer),
 ``models`` (tiny Llama/GPT-2 policies and scorers from one config), ``traces``
 (solutions with mistakes at set rates), ``policy`` (the policy trained on
 them, sampling), ``verifiers`` (ORM and PRM from scratch, best-of-N),
-``experiments`` (the comparisons notebook 03 shows and its tests check).
+``experiments`` (the comparisons notebook 03 shows and its tests check), ``grpo`` (TRL's
+GRPOTrainer on the policy, watched step by step against the checker).
 """
 from workbench.world.checker import KINDS, answer_correct, label_solution, solution_kind
+from workbench.world.grpo import (
+    GRPORun,
+    GRPORunConfig,
+    StepLog,
+    gold_correctness,
+    gold_partial_credit,
+    heldout_accuracy,
+    make_random_reward,
+    run_grpo,
+    world_dataset,
+)
 from workbench.world.models import parameter_count, tiny_causal_lm, tiny_outcome_scorer, tiny_step_scorer, world_config
 from workbench.world.policy import (
     PolicyConfig,
@@ -34,4 +46,6 @@ __all__ = [
     "world_tokenizer", "world_config", "tiny_causal_lm", "tiny_step_scorer", "tiny_outcome_scorer",
     "parameter_count", "TraceConfig", "make_traces", "PolicyConfig", "train_policy", "cached_policy",
     "load_policy", "greedy_accuracy", "sample_solutions", "kind_counts", "prompt_text",
+    "world_dataset", "gold_correctness", "gold_partial_credit", "make_random_reward", "GRPORunConfig", "GRPORun",
+    "StepLog", "heldout_accuracy", "run_grpo",
 ]
