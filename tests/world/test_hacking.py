@@ -1,0 +1,48 @@
+"""Notebook 10's GRPO bounds: real-looking runs pass, and each broken variant fails the claim it breaks.
+
+The runs are stand-ins with the fields ``grpo_failed_claims`` reads (the
+notebook asserts the same function on TRL runs; tests/world/test_grpo.py
+shows a real run with a random reward does not raise accuracy).
+"""
+from types import SimpleNamespace
+
+from workbench.world.hacking import grpo_failed_claims
+
+
+def run(start, end, proxy_from, proxy_to, steps=100):
+    history = [SimpleNamespace(step=i + 1, proxy=proxy_from + (proxy_to - proxy_from) * i / (steps - 1))
+               for i in range(steps)]
+    return SimpleNamespace(start_accuracy=start, end_accuracy=end, history=history)
+
+
+def profile(slip):
+    return {"step_errors": {"slip": slip}}
+
+
+RUNS = {"checker": run(0.57, 0.68, 0.3, 0.5), "proxy": run(0.57, 0.30, -1.0, 0.2),
+        "proxy + KL": run(0.57, 0.55, -1.0, -0.5)}
+PROFILES = {"start": profile(0.067), "proxy": profile(0.15)}
+
+
+def test_the_measured_shape_passes():
+    assert grpo_failed_claims(RUNS, PROFILES) == []
+
+
+def test_a_random_reward_in_the_checkers_place_fails():
+    failed = grpo_failed_claims({**RUNS, "checker": run(0.57, 0.56, 0.5, 0.5)}, PROFILES)
+    assert failed == ["GRPO on the exact checker raises held-out accuracy by 0.05"]
+
+
+def test_a_proxy_that_is_not_hacked_fails():
+    failed = grpo_failed_claims({**RUNS, "proxy": run(0.57, 0.62, -1.0, 0.2)}, PROFILES)
+    assert any("gold (held-out accuracy) falls" in claim for claim in failed)
+
+
+def test_no_named_hack_fails():
+    failed = grpo_failed_claims(RUNS, {"start": profile(0.067), "proxy": profile(0.07)})
+    assert failed == ["the hack is named: the proxy-trained policy slips on 0.03 more of its steps"]
+
+
+def test_a_penalty_that_keeps_nothing_fails():
+    failed = grpo_failed_claims({**RUNS, "proxy + KL": run(0.57, 0.31, -1.0, 0.0)}, PROFILES)
+    assert any("KL penalty" in claim for claim in failed)
