@@ -20,5 +20,5 @@ def test_grpo_runs_traces():
     figure = grpo_runs({"checker": fake_run(0.3), "proxy": fake_run(0.2)}, window=1)
     names = [trace.name for trace in figure.data]
     assert names[:5] == ["checker", "checker proxy", "checker length", "checker kl_sequence", "checker held-out"]
-    assert list(figure.data[0].y) == [0.3 + 0.01 * i for i in range(10)]
+    assert np.allclose(figure.data[0].y, [0.3 + 0.01 * i for i in range(10)])
     assert list(figure.data[4].y) == [0.5, 0.6]
