@@ -46,3 +46,29 @@ def test_no_named_hack_fails():
 def test_a_penalty_that_keeps_nothing_fails():
     failed = grpo_failed_claims({**RUNS, "proxy + KL": run(0.57, 0.31, -1.0, 0.0)}, PROFILES)
     assert any("KL penalty" in claim for claim in failed)
+
+
+def signal_run(hack_at=50, steps=100, seed=0):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    history = []
+    for i in range(steps):
+        hacked = i >= hack_at
+        history.append(SimpleNamespace(step=i + 1, accuracy=0.4 - (0.3 if hacked else 0.0) + rng.normal(0, 0.05),
+                                       proxy=(0.5 if hacked else 0.0) + rng.normal(0, 0.05), length=60 + rng.normal(0, 2),
+                                       kl_sequence=0.05 * i, disagreement=None))
+    return SimpleNamespace(history=history)
+
+
+def test_warning_signals_score_each_signal_against_the_truth():
+    from workbench.world.hacking import warning_signals
+
+    signals = warning_signals(signal_run())
+    assert set(signals) == {"proxy_gold_gap", "length_drift", "kl"}  # no disagreement without an ensemble
+    gap = signals["proxy_gold_gap"]
+    assert gap["first_hacked"] is not None and 50 <= gap["first_hacked"] <= 60
+    assert gap["precision"] > 0.8 and gap["recall"] > 0.8   # the gap sees the gold fall
+    assert gap["lead"] >= 0   # it warns no later than the truth line
+    kl = signals["kl"]
+    assert kl["first_warning"] < gap["first_warning"] and kl["precision"] < gap["precision"]  # early, and often wrong

@@ -73,4 +73,69 @@ def grpo_failed_claims(runs: dict, profiles: dict, *, window: int = 20, rise: fl
     return failed
 
 
-__all__ = ["error_profile", "window_mean", "grpo_failed_claims"]
+SIGNALS = ("proxy_gold_gap", "length_drift", "kl", "disagreement")
+
+
+def warning_signals(run, *, baseline: int = 20, window: int = 10, threshold: float = 3.0,
+                    kl_threshold: float = 1.0, gold_drop: float = 0.1) -> dict:
+    """Which signal warns first of hacking in one GRPO run, and how often its warnings are right.
+
+    The truth (known here, never in a real run): step t is *hacked* when the
+    trailing mean (``window`` steps) of the checker's accuracy on the step's
+    samples is ``gold_drop`` below its mean over the first ``baseline`` steps.
+    Signals, each a trailing mean, as a z-score against the first ``baseline``
+    steps (their mean, and their spread over sqrt(window)); KL in nats, since it starts at 0:
+
+    * ``proxy_gold_gap``: z(proxy) - z(gold), which only a run with a gold reward can draw;
+    * ``length_drift``: |z(length)|;
+    * ``kl``: KL to the start per completion, warning above ``kl_threshold`` nats;
+    * ``disagreement``: z(ensemble disagreement), when the reward had one.
+
+    A signal warns at every step where it exceeds ``threshold``; a warning is
+    right when the run is hacked at that step or within the next ``window``
+    steps (a warning is meant to come early). Returns
+    ``{signal: {"first_warning", "first_hacked", "lead", "precision", "recall"}}``
+    (steps 1-based; lead = first_hacked - first_warning, positive = early;
+    None where there was no warning or no hacked step).
+    """
+    from workbench.viz.hacking import smoothed
+
+    history = run.history
+
+    def raw(field):
+        values = [getattr(step, field) for step in history]
+        return None if any(v is None for v in values) else np.asarray(values, dtype=float)
+
+    def series(field):
+        values = raw(field)
+        return None if values is None else smoothed(values, window)
+
+    def z(field):
+        # a trailing mean of `window` steps has spread sd / sqrt(window) when the steps are independent
+        values, base = series(field), raw(field)[:baseline]
+        spread = base.std() / np.sqrt(window)
+        return (values - base.mean()) / (spread if spread > 0 else 1.0)
+
+    gold, proxy = series("accuracy"), series("proxy")
+    hacked = gold <= gold[:baseline].mean() - gold_drop
+    values = {"proxy_gold_gap": z("proxy") - z("accuracy") if proxy is not None else None,
+              "length_drift": np.abs(z("length")), "kl": series("kl_sequence"),
+              "disagreement": z("disagreement") if raw("disagreement") is not None else None}
+    soon = np.array([hacked[t:t + window + 1].any() for t in range(len(hacked))])
+    steps = [step.step for step in history]
+    first_hacked = next((s for s, h in zip(steps, hacked) if h), None)
+    out = {}
+    for name, signal in values.items():
+        if signal is None:
+            continue
+        warned = signal > (kl_threshold if name == "kl" else threshold)
+        warned[:baseline] = False  # the baseline steps define the signal's scale: no warning inside them
+        first = next((s for s, w in zip(steps, warned) if w), None)
+        out[name] = {"first_warning": first, "first_hacked": first_hacked,
+                     "lead": None if first is None or first_hacked is None else first_hacked - first,
+                     "precision": float(soon[warned].mean()) if warned.any() else None,
+                     "recall": float(warned[hacked].mean()) if hacked.any() else None}
+    return out
+
+
+__all__ = ["error_profile", "window_mean", "grpo_failed_claims", "warning_signals", "SIGNALS"]
