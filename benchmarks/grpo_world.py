@@ -6,7 +6,8 @@ held-out problems. Both are TRL's ``GRPOTrainer`` through
 ``workbench.world.grpo.run_grpo`` on the cached world policy
 (``cached_policy(PolicyConfig())``). Prints, per seed and arm, held-out greedy
 accuracy at the start and at the end, the rise, the mean sampled accuracy of
-the first and last quarter of the steps, KL to the start and seconds.
+the first and last quarter of the steps, KL to the start (``kl/sequence``,
+mean of the last quarter of the steps) and seconds.
 
     OMP_NUM_THREADS=1 python benchmarks/grpo_world.py                  # 3 seeds x 2 arms, ~5 min on one core
     OMP_NUM_THREADS=1 python benchmarks/grpo_world.py --steps 40 --seeds 0 1 2 3 4 --eval-problems 100
@@ -48,7 +49,7 @@ def main() -> None:
             sampled = [s.accuracy for s in run.history]
             print(f"{seed:<4} {arm:<8} {run.start_accuracy:.3f}  {run.end_accuracy:.3f}  "
                   f"{run.end_accuracy - run.start_accuracy:+.3f}  {quarter_mean(sampled, False):.3f} -> "
-                  f"{quarter_mean(sampled, True):.3f}                {run.history[-1].kl_sequence:.2f}"
+                  f"{quarter_mean(sampled, True):.3f}                {quarter_mean([s.kl_sequence for s in run.history], True):.2f}"
                   f"         {run.seconds:.0f}", flush=True)
 
 

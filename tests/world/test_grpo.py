@@ -23,7 +23,7 @@ QUESTION = "Tom has 7 apples. He gets 5 more. He doubles them. How many apples d
 RIGHT = "He gets 5 more, so Tom has 7 + 5 = 12 apples.\nHe doubles them, so Tom has 12 * 2 = 24 apples.\n#### 24"
 SLIP_THEN_RIGHT = ("He gets 5 more, so Tom has 7 + 5 = 13 apples.\n"
                    "He doubles them, so Tom has 12 * 2 = 24 apples.\n#### 24")
-BOUND = 0.03  # held-out rise that RLVR clears and a random reward does not (the slow test; RESULTS.md)
+HELDOUT_BOUND, SAMPLED_BOUND = 0.03, 0.02  # the slow test's: RLVR clears both, a random reward does not
 WRONG_END = "He gets 5 more, so Tom has 7 + 5 = 12 apples.\nHe doubles them, so Tom has 12 + 2 = 14 apples.\n#### 14"
 
 
@@ -168,13 +168,23 @@ def test_a_short_run_logs_every_metric_and_leaves_the_policy_untouched():
     assert any(not torch.equal(a, p) for a, p in zip(before, run.model.parameters()))
 
 
+def _sampled_gain(run) -> float:
+    """Checker accuracy of the sampled completions: mean of the last quarter of steps minus the first's."""
+    accuracy = [step.accuracy for step in run.history]
+    k = len(accuracy) // 4
+    return sum(accuracy[-k:]) / k - sum(accuracy[:k]) / k
+
+
 @pytest.mark.slow
 def test_rlvr_raises_heldout_accuracy_and_a_random_reward_does_not():
     """~40 s with the policy cached (+1 min to train it once): 40 TRL steps of 4 prompts x 8, seed 0.
 
-    Measured at this size (benchmarks/RESULTS.md, 5 seeds): the checker's reward
-    raises greedy accuracy on 100 held-out problems by +0.07 to +0.17, the random
-    reward by -0.17 to -0.01; BOUND = 0.03 sits between (seed 0: +0.07 and -0.05)."""
+    Measured at this size on 5 seeds (benchmarks/RESULTS.md): the checker's reward raises greedy
+    accuracy on 100 held-out problems by +0.04 to +0.17 and the sampled accuracy (last quarter of
+    the steps minus the first) by +0.04 to +0.10; the random reward moves the held-out accuracy by
+    -0.47 to +0.07 (one seed rises by chance) but its sampled accuracy falls on every seed (-0.04
+    to -0.30). Both bounds together separate the arms on all 5 seeds; seed 0: +0.10 / +0.06
+    against -0.04 / -0.12."""
     pytest.importorskip("trl")
     from workbench.world.grpo import run_grpo
     from workbench.world.policy import cached_policy
@@ -184,6 +194,7 @@ def test_rlvr_raises_heldout_accuracy_and_a_random_reward_does_not():
     rlvr = run_grpo(model, tokenizer, [gold_correctness], config)
     broken = run_grpo(model, tokenizer, [make_random_reward(0)], config)
     assert rlvr.start_accuracy == broken.start_accuracy
-    rise, broken_rise = rlvr.end_accuracy - rlvr.start_accuracy, broken.end_accuracy - broken.start_accuracy
-    assert rise >= BOUND > broken_rise, (rise, broken_rise)
-    assert rlvr.history[-1].kl_sequence > 0 and len(rlvr.history) == 40
+    for run, expected in ((rlvr, True), (broken, False)):
+        rise, gain = run.end_accuracy - run.start_accuracy, _sampled_gain(run)
+        assert (rise >= HELDOUT_BOUND and gain >= SAMPLED_BOUND) == expected, (expected, rise, gain)
+    assert rlvr.history[-1].kl_sequence is not None and len(rlvr.history) == 40

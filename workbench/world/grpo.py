@@ -2,7 +2,7 @@
 
     model, tokenizer = cached_policy(PolicyConfig(progress=False))
     run = run_grpo(model, tokenizer, [gold_correctness], GRPORunConfig())   # RLVR, ~40 s on one CPU core
-    run.history[-1].heldout_accuracy, run.start_accuracy                    # ~0.69 against ~0.57 (seed 0)
+    run.end_accuracy, run.start_accuracy                                    # ~0.72 against 0.57 (seed 0)
     run_grpo(model, tokenizer, [make_random_reward(0)], GRPORunConfig())     # a broken reward: no rise
 
 Every step is TRL's own (generation, group-normalised advantages, the
@@ -38,12 +38,13 @@ both on the completions pi sampled, so they estimate KL(pi || pi_ref).
 ``workbench.rewards.ensemble.RewardEnsemble``) has its mean logged as
 ``disagreement`` (the mean over such functions when several).
 
-Measured (benchmarks/RESULTS.md, "GRPO on the world"): at the defaults, RLVR
-raises greedy held-out accuracy from 0.57 by about 0.1 in ~100 steps; a
-random reward does not. Adam moves every weight by about ``lr`` a step
-whatever the gradient's size, so a learning rate of 3e-3 (a tenth of what the
-policy was trained with) already wrecks this 82k-parameter model within 60
-steps (accuracy 0, entropy up 7x); 3e-4 is the default.
+Measured (benchmarks/RESULTS.md, "GRPO on the world"): at the defaults (100
+steps, ~40 s on one core) RLVR raises greedy accuracy on 200 held-out problems
+from 0.57 by +0.11 to +0.19 on 5 seeds; a random reward lowers it (-0.17 to
+-0.48). Adam moves every weight by about ``lr`` a step whatever the
+gradient's size, so a learning rate of 3e-3 (a third of what the policy was
+trained with) wrecks this 82k-parameter model within 60 steps (accuracy 0,
+entropy up 7x); 3e-4 is the default.
 """
 from __future__ import annotations
 
@@ -59,6 +60,8 @@ from workbench.world.policy import PolicyConfig, prompt_text, sample_solutions
 from workbench.world.tasks import WorldProblem, parse_question
 
 MONITOR = "monitor"
+HELDOUT_SEED = 2  # the held-out problems' seed; the policy trained on seed 0's
+TRAIN_SEED = 100  # GRPO's prompts: seed TRAIN_SEED + config.seed, never the held-out seed for seed >= 0
 
 
 def world_dataset(problems: list[WorldProblem]):
@@ -127,7 +130,7 @@ def make_random_reward(seed: int = 0, *, rate: float = 0.5):
     """A broken reward for controls: 1.0 with probability ``rate``, whatever the completion says.
 
     >>> make_random_reward(0)(["a", "b", "c", "d"])
-    [1.0, 1.0, 0.0, 0.0]
+    [0.0, 0.0, 1.0, 1.0]
     """
     rng = random.Random(seed)
 
@@ -171,6 +174,7 @@ class GRPORunConfig:
                           reward_weights=weights + [0.0], lr_scheduler_type="constant", warmup_steps=0,
                           logging_steps=1, report_to=[], save_strategy="no", bf16=False,
                           activation_checkpointing=False,  # TRL's default is on; at 82k it costs more than it saves
+                          dataloader_pin_memory=False,  # nothing to pin on a CPU; TRL warns otherwise
                           disable_tqdm=True)  # our own bar (a row of logs a step is too much to print)
 
 
@@ -376,9 +380,9 @@ def run_grpo(model, tokenizer, reward_funcs, config: GRPORunConfig = GRPORunConf
     reward_funcs: TRL reward functions (the proxy), passed to the trainer as
     they are. gold: the gold reward scored on every step's samples.
     problems: training prompts (default ``config.train_problems`` drawn with
-    ``config.seed + 1``); eval_problems: held-out ones (default
-    ``config.eval_problems`` drawn with seed 2; both from ``PolicyConfig()``'s
-    distribution, disjoint in practice from the policy's seed-0 training).
+    seed ``TRAIN_SEED + config.seed``); eval_problems: held-out ones (default
+    ``config.eval_problems`` drawn with ``HELDOUT_SEED``; both from
+    ``PolicyConfig()``'s distribution and apart from the policy's own seed 0).
     """
     import tempfile
 
@@ -386,8 +390,8 @@ def run_grpo(model, tokenizer, reward_funcs, config: GRPORunConfig = GRPORunConf
     from trl import GRPOTrainer
 
     reward_funcs = list(reward_funcs) if isinstance(reward_funcs, (list, tuple)) else [reward_funcs]
-    problems = problems or PolicyConfig().problems(config.train_problems, seed=config.seed + 1)
-    eval_problems = eval_problems or PolicyConfig().problems(config.eval_problems, seed=2)
+    problems = problems or PolicyConfig().problems(config.train_problems, seed=TRAIN_SEED + config.seed)
+    eval_problems = eval_problems or PolicyConfig().problems(config.eval_problems, seed=HELDOUT_SEED)
     policy = copy.deepcopy(model).train()
     reference = copy.deepcopy(model).eval().requires_grad_(False)
     monitor = Monitor(policy, reference, tokenizer, reward_funcs, gold, temperature=config.temperature)
