@@ -13,17 +13,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from workbench.world.hacking import smoothed
+
 PANELS = (("accuracy", "gold: accuracy of the step's samples"), ("proxy", "the reward it was trained on"),
           ("length", "mean completion tokens"), ("kl_sequence", "KL to the start (nats a completion)"))
 COLOURS = ["#2a9d8f", "#e76f51", "#264653", "#9467bd", "#f4a261"]
-
-
-def smoothed(values, window: int) -> np.ndarray:
-    """Trailing mean over ``window`` steps (fewer at the start): one step's 32 samples are noisy."""
-    values = np.asarray(values, dtype=float)
-    sums = np.cumsum(np.insert(values, 0, 0.0))
-    starts = np.maximum(np.arange(1, len(values) + 1) - window, 0)
-    return (sums[1:] - sums[starts]) / (np.arange(1, len(values) + 1) - starts)
 
 
 def grpo_runs(runs: Mapping[str, object], *, window: int = 10,

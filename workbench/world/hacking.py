@@ -43,6 +43,14 @@ def error_profile(model, tokenizer, problems: list[WorldProblem], *, samples: in
             "answer_offset": float(np.mean(offsets)) if offsets else float("nan")}
 
 
+def smoothed(values, window: int) -> np.ndarray:
+    """Trailing mean over ``window`` steps (fewer at the start): one step's 32 samples are noisy."""
+    values = np.asarray(values, dtype=float)
+    sums = np.cumsum(np.insert(values, 0, 0.0))
+    starts = np.maximum(np.arange(1, len(values) + 1) - window, 0)
+    return (sums[1:] - sums[starts]) / (np.arange(1, len(values) + 1) - starts)
+
+
 def window_mean(run, field: str, steps: slice) -> float:
     """Mean of one history field over a slice of a run's steps (e.g. the first or last 20)."""
     return float(np.mean([getattr(step, field) for step in run.history[steps]]))
@@ -98,8 +106,6 @@ def warning_signals(run, *, baseline: int = 20, window: int = 10, threshold: flo
     (steps 1-based; lead = first_hacked - first_warning, positive = early;
     None where there was no warning or no hacked step).
     """
-    from workbench.viz.hacking import smoothed
-
     history = run.history
 
     def raw(field):
@@ -138,4 +144,4 @@ def warning_signals(run, *, baseline: int = 20, window: int = 10, threshold: flo
     return out
 
 
-__all__ = ["error_profile", "window_mean", "grpo_failed_claims", "warning_signals", "SIGNALS"]
+__all__ = ["error_profile", "smoothed", "window_mean", "grpo_failed_claims", "warning_signals", "SIGNALS"]
