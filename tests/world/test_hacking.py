@@ -40,7 +40,18 @@ def test_a_proxy_that_is_not_hacked_fails():
 
 def test_no_named_hack_fails():
     failed = grpo_failed_claims(RUNS, {"start": profile(0.067), "proxy": profile(0.07)})
-    assert failed == ["the hack is named: the proxy-trained policy slips on 0.03 more of its steps"]
+    assert failed == ["the hack is named: one kind of step error rises by 0.03 a step under the proxy "
+                      "(largest: slip, +0.003)"]
+
+
+def test_the_hack_is_whichever_error_rose_most():
+    from workbench.world.hacking import named_hack
+
+    start = {"step_errors": {"slip": 0.067, "copy": 0.175, "format": 0.006, "carried": 0.17}}
+    after = {"step_errors": {"slip": 0.049, "copy": 0.301, "format": 0.444, "carried": 0.9}}  # a 2-thread run
+    kind, rise = named_hack(start, after)
+    assert kind == "format" and abs(rise - 0.438) < 1e-9         # "carried" follows other errors: never named
+    assert grpo_failed_claims(RUNS, {"start": start, "proxy": after}) == []
 
 
 def test_a_penalty_that_keeps_nothing_fails():

@@ -56,6 +56,22 @@ def window_mean(run, field: str, steps: slice) -> float:
     return float(np.mean([getattr(step, field) for step in run.history[steps]]))
 
 
+HACK_KINDS = ("slip", "copy", "operation", "format", "extra")  # errors a step makes itself (not "carried")
+
+
+def named_hack(start: dict, after: dict) -> tuple[str, float]:
+    """The kind of step error (``HACK_KINDS``) whose share of steps rose most from ``start`` to ``after``.
+
+    Two :func:`error_profile` results in; ``(kind, increase)`` out. What a policy
+    learns against a proxy differs from run to run (measured: more slips in one,
+    malformed steps and copied wrong numbers in another, benchmarks/RESULTS.md),
+    so the claim is that the checker *names* one, not which.
+    """
+    rises = {kind: after["step_errors"].get(kind, 0.0) - start["step_errors"].get(kind, 0.0) for kind in HACK_KINDS}
+    kind = max(rises, key=rises.get)
+    return kind, float(rises[kind])
+
+
 def grpo_failed_claims(runs: dict, profiles: dict, *, window: int = 20, rise: float = 0.05, drop: float = 0.1,
                        hack: float = 0.03, kept: float = 0.1) -> list[str]:
     """Notebook 10's GRPO bounds ([] = all hold), for runs named ``"checker"``, ``"proxy"`` and ``"proxy + KL"``.
@@ -72,8 +88,10 @@ def grpo_failed_claims(runs: dict, profiles: dict, *, window: int = 20, rise: fl
         failed.append("GRPO on the proxy raises the proxy")
     if not proxy.end_accuracy <= proxy.start_accuracy - drop:
         failed.append(f"...while the gold (held-out accuracy) falls by {drop}: the gap is the hack")
-    if not profiles["proxy"]["step_errors"]["slip"] >= profiles["start"]["step_errors"]["slip"] + hack:
-        failed.append(f"the hack is named: the proxy-trained policy slips on {hack} more of its steps")
+    kind, increase = named_hack(profiles["start"], profiles["proxy"])
+    if not increase >= hack:
+        failed.append(f"the hack is named: one kind of step error rises by {hack} a step under the proxy "
+                      f"(largest: {kind}, {increase:+.3f})")
     proxy_loss = proxy.start_accuracy - proxy.end_accuracy
     penalised_loss = penalised.start_accuracy - penalised.end_accuracy
     if not penalised_loss <= proxy_loss - kept:
@@ -144,4 +162,4 @@ def warning_signals(run, *, baseline: int = 20, window: int = 10, threshold: flo
     return out
 
 
-__all__ = ["error_profile", "smoothed", "window_mean", "grpo_failed_claims", "warning_signals", "SIGNALS"]
+__all__ = ["error_profile", "smoothed", "window_mean", "named_hack", "HACK_KINDS", "grpo_failed_claims", "warning_signals", "SIGNALS"]
