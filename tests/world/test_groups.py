@@ -27,7 +27,7 @@ def _record(answer: str | None, labels: list[float], extra: str = "") -> StepRec
 
 
 def _group():
-    """Best to worst: right twice (a tie), right after a wrong step, wrong with 2 right steps (short, long), no answer."""
+    """Best to worst: right twice (a tie), right after a wrong step, wrong with 2 right steps (short, long), none."""
     return [_record("3", [1.0, 1.0, 0.0], extra=" and more"), _record("9", [1.0, 1.0, 1.0]),
             _record(None, [0.0]), _record("9", [0.0, 0.0, 0.0], extra=" slip"), _record("3", [1.0, 1.0, 0.0]),
             _record("9", [1.0, 1.0, 1.0])]
