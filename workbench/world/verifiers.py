@@ -8,16 +8,19 @@
     curves = best_of_n_curves(test_records, scores, ns=(1, 2, 4, 8, 16, 32))
 
 This is Lightman et al. (2023, *Let's Verify Step by Step*) at toy scale:
-the same policy samples, the same backbone size (``world.models``, from
-scratch or both from the policy's backbone, ``init=``, as Lightman et al.
-start both from the base model) and the same number of optimiser steps for
-both; only the supervision differs. The ORM reads the whole solution and is trained against
-the final answer's correctness (Cobbe et al., 2021); the PRM is a decoder
-with one logit per token, read at the newline after each step and trained
-against the checker's exact step labels ("still on a correct path after step
-i"), with the answer line as a last step (:func:`with_answer_step`). Both are trained by ``workbench.prm.train`` (``train_orm`` /
-``train_prm``) in the project's one loop; a decoder PRM's step score sees
-the question and steps ``1..s`` only.
+the same policy samples, the same network and the same number of optimiser
+steps for both; only the supervision differs. Both verifiers are one decoder
+with one logit per token (``world.models.tiny_step_scorer``), started from the
+policy's backbone (``init=``, as Lightman et al. start both from the base
+model) and reading the policy's per-token surprise (``world.reader``, on by
+default: without it a verifier of the policy's size cannot check a sum; see
+``benchmarks/RESULTS.md``). The PRM is read at the newline after each step
+and trained against the checker's exact step labels ("still on a correct path
+after step i"), with the answer line as a last step (:func:`with_answer_step`);
+the ORM is read at the answer line only and trained against the final
+answer's correctness (Cobbe et al., 2021; :func:`outcome_record`). Both are
+trained by ``workbench.prm.train.train_prm`` in the project's one loop; a
+step's score sees the question and steps ``1..s`` only.
 
 Selection: PRM-min (``min_s p_s``, Wang et al., 2024), PRM-product
 (``prod_s p_s``, Lightman et al.), ORM (its probability), majority vote over
@@ -36,7 +39,7 @@ from dataclasses import dataclass
 
 from workbench.prm.records import StepRecord, normalize_answer
 from workbench.world.checker import label_solution
-from workbench.world.models import tiny_outcome_scorer, tiny_step_scorer
+from workbench.world.models import tiny_step_scorer
 from workbench.world.policy import sample_solutions
 from workbench.world.tasks import WorldProblem
 
@@ -55,6 +58,7 @@ class VerifierConfig:
     layers: int = 2
     heads: int = 4
     max_length: int = 256  # tokens: the longest question and solution fit
+    reader: bool = True  # read the policy's per-token surprise (world.reader); without it a tiny verifier cannot check a sum
     seed: int = 0
     progress: bool = False
 
@@ -110,23 +114,44 @@ def _start_from(model, init):
     return model
 
 
+def outcome_record(record: StepRecord) -> StepRecord:
+    """The record with its answer line, labelled only there, with the outcome: what the ORM learns from."""
+    full = with_answer_step(record)
+    outcome = float(record.meta.get("outcome", float(bool(record.is_correct))))
+    return StepRecord(full.prompt, full.steps, [None] * (len(full.steps) - 1) + [outcome], answer=full.answer,
+                      reference=full.reference, meta=full.meta)
+
+
+def _verifier(tokenizer, config: VerifierConfig, init):
+    """The network both verifiers share: a token scorer (from ``init``'s backbone), reading ``init`` if asked."""
+    scorer = _start_from(tiny_step_scorer(tokenizer, **_sizes(config)), init)
+    if not config.reader:
+        return scorer
+    if init is None:
+        raise ValueError("VerifierConfig(reader=True) reads the policy's surprise: pass init=<the policy>, "
+                         "or set reader=False")
+    from workbench.world.reader import ReadingScorer
+
+    newline = tokenizer.convert_tokens_to_ids(tokenizer.tokenize("\n"))[0]
+    return ReadingScorer(scorer, init, solution_start_id=newline, seed=config.seed)
+
+
 def train_outcome_verifier(records: list[StepRecord], tokenizer, config: VerifierConfig = VerifierConfig(), *,
                            init=None):
-    """An ORM on ``records`` (label: ``meta["outcome"]``), from scratch or from ``init``'s backbone."""
-    from workbench.prm.train import train_orm
+    """An ORM on ``records``: the PRM's network, labelled only at the answer line, with ``meta["outcome"]``."""
+    from workbench.prm.train import train_prm
 
-    model = _start_from(tiny_outcome_scorer(tokenizer, **_sizes(config)), init)
-    return train_orm(records, _loop_config(config), model=model, tokenizer=tokenizer).model.eval()
+    return train_prm([outcome_record(r) for r in records], _loop_config(config),
+                     model=_verifier(tokenizer, config, init), tokenizer=tokenizer).model.eval()
 
 
 def train_process_verifier(records: list[StepRecord], tokenizer, config: VerifierConfig = VerifierConfig(), *,
                            init=None):
-    """A PRM on ``records`` (the checker's exact step labels), from scratch or from ``init``'s backbone."""
+    """A PRM on ``records`` (the checker's exact step labels, the answer line last)."""
     from workbench.prm.train import train_prm
 
-    model = _start_from(tiny_step_scorer(tokenizer, **_sizes(config)), init)
-    return train_prm([with_answer_step(r) for r in records], _loop_config(config), model=model,
-                     tokenizer=tokenizer).model.eval()
+    return train_prm([with_answer_step(r) for r in records], _loop_config(config),
+                     model=_verifier(tokenizer, config, init), tokenizer=tokenizer).model.eval()
 
 
 def _aggregate(step_scores: list[float], method: str) -> float:
@@ -143,7 +168,7 @@ def _aggregate(step_scores: list[float], method: str) -> float:
 def selection_scores(orm, prm, tokenizer, records: list[list[StepRecord]], *,
                      max_length: int = 256) -> dict[str, list[list[float]]]:
     """Per method with a score (``prm_min``, ``prm_product``, ``orm``), ``[P][N]`` candidate scores."""
-    from workbench.prm.model import orm_scores, prm_step_scores
+    from workbench.prm.model import prm_step_scores
 
     flat = flatten(records)
     shape = [len(row) for row in records]
@@ -160,8 +185,9 @@ def selection_scores(orm, prm, tokenizer, records: list[list[StepRecord]], *,
         steps = prm_step_scores(prm, tokenizer, [with_answer_step(r) for r in flat], max_length=max_length)
         scores["prm_min"] = unflatten([_aggregate(s, "min") for s in steps])
         scores["prm_product"] = unflatten([_aggregate(s, "product") for s in steps])
-    if orm is not None:
-        scores["orm"] = unflatten(orm_scores(orm, tokenizer, flat, max_length=max_length))
+    if orm is not None:  # read at the answer line, the last step (0 when cut off by max_length: no answer seen)
+        steps = prm_step_scores(orm, tokenizer, [with_answer_step(r) for r in flat], max_length=max_length)
+        scores["orm"] = unflatten([s[-1] if len(s) == len(r.steps) + 1 else 0.0 for s, r in zip(steps, flat)])
     return scores
 
 
