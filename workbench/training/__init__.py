@@ -10,7 +10,9 @@ compute_loss=None, collate_fn=None, evaluate_fn=None, evaluate_before=False) -> 
 
 * The loop (:mod:`workbench.training.loop`) owns the mechanics only: seeding, batches
   grouped by length, AdamW + linear warm-up/decay, gradient accumulation, clipping,
-  bf16 on GPUs that support it (``mixed_precision="auto"``), optional gradient
+  bf16 on GPUs that support it and on CPUs with native bf16 when a forward pass holds
+  >= 1024 tokens (``mixed_precision="auto"``, :mod:`workbench.training.precision`; the
+  choice is ``TrainResult.precision`` and metrics.json's ``precision``), optional gradient
   checkpointing and LoRA (``peft``), tqdm progress, logging, periodic evaluation,
   resumable checkpoints (``save_every`` -> ``output_dir/checkpoint-N``, each written whole;
   ``resume`` takes the newest, ``resume_from`` a given one, refused when the data or

@@ -191,7 +191,8 @@ def write_summary(config: TrainConfig, result, **extra) -> dict:
 
     logged = [h for h in result.history if "eval" not in h]
     summary = {"processes": PartialState().num_processes, "steps": result.steps,
-               "items_per_second": round(result.items_per_second, 3), "eval_before": result.eval_before,
+               "items_per_second": round(result.items_per_second, 3), "precision": result.precision,
+               "eval_before": result.eval_before,
                "eval_after": result.eval_metrics, "final": logged[-1] if logged else {},
                "truncated": result.truncation.n_truncated if result.truncation else 0,
                "output_dir": config.output_dir, **extra, "history": result.history}

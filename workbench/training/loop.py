@@ -22,6 +22,7 @@ from workbench.models.checkpoint_files import mark_finished, mark_unfinished
 from workbench.training.config import TrainConfig
 from workbench.training.evaluate import evaluate
 from workbench.training.objectives import objective_for
+from workbench.training.precision import precision_for_run
 from workbench.training.run_folder import STATE_FILE, check_resume, fingerprint, resume_folder, save_checkpoint
 from workbench.training.shared_prompt import packs_by_default, shared_prompt_parts
 
@@ -40,6 +41,7 @@ class TrainResult:
     train_seconds: float = 0.0  # wall time of the optimisation, evaluations excluded
     truncation: TruncationReport | None = None
     output_dir: str | None = None
+    precision: str = "fp32"  # what the run trained in (fp32, bf16 or fp16), mixed_precision="auto" resolved
 
     @property
     def items_per_second(self) -> float:
@@ -57,12 +59,15 @@ def as_encoded(data, tokenizer, max_length: int) -> EncodedRecords:
     return encode_records(records, tokenizer, max_length=max_length)
 
 
-def make_accelerator(config: TrainConfig) -> Accelerator:
+def make_accelerator(config: TrainConfig, precision: str | None = None) -> Accelerator:
     """An Accelerator for this config; ``split_batches`` makes ``batch_size`` the global micro-batch
-    (all processes together, each getting ``batch_size / N``), one per accumulation micro-step."""
-    precision = config.mixed_precision
-    if precision == "auto":
-        precision = "bf16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else "no"
+    (all processes together, each getting ``batch_size / N``), one per accumulation micro-step.
+
+    ``precision``: accelerate's ``no``/``bf16``/``fp16``; None resolves ``config.mixed_precision``
+    without knowing the data (auto: bf16 on a GPU that has it, else fp32; :func:`train` passes
+    the choice it made from the data, :func:`~workbench.training.precision.precision_for_run`)."""
+    if precision is None:
+        precision = precision_for_run(config.mixed_precision).precision
     state = AcceleratorState._shared_state
     if state and state.get("_mixed_precision") not in (None, precision) and state.get("num_processes", 1) == 1:
         AcceleratorState._reset_state()  # a new single-process run in the same Python (notebooks, tests)
@@ -115,12 +120,17 @@ def train(config: TrainConfig, train_data, eval_data=None, *, model=None, tokeni
     default to ``load_reward_model(config.model, pooling=config.pooling)``.
     """
     resume = resume_folder(config)  # before loading anything: a wrong folder fails at once
-    accelerator = make_accelerator(config)
     set_seed(config.seed)
     model, tokenizer = _prepare_model(config, model, tokenizer)
     if collate_fn is None:  # the loop encodes at max_length; a caller's collator decides lengths itself
         check_max_length(config.max_length, model)
         train_data = as_encoded(train_data, tokenizer, config.max_length)
+    # After encoding: auto on a CPU decides from the tokens per forward pass (precision.py's why).
+    choice = precision_for_run(config.mixed_precision, data=train_data if collate_fn is None else None,
+                               batch_size=config.batch_size, model=model)
+    accelerator = make_accelerator(config, choice.precision)
+    if config.mixed_precision == "auto" and config.progress and accelerator.is_main_process:
+        print(f"precision: {choice.label} ({choice.reason})")
     if config.shared_prompt or packs_by_default(config, model, getattr(train_data, "kind", None),  # pairs: auto
                                                 num_processes=accelerator.num_processes, collate_fn=collate_fn,
                                                 compute_loss=compute_loss):  # checks (UserError), then its parts
@@ -140,7 +150,7 @@ def train(config: TrainConfig, train_data, eval_data=None, *, model=None, tokeni
         evaluate_fn = lambda m: evaluate(m, held_out, tokenizer.pad_token_id,  # noqa: E731
                                          batch_size=config.eval_batch_size)
     result = TrainResult(model=None, tokenizer=tokenizer, output_dir=config.output_dir,
-                         truncation=getattr(train_data, "report", None))
+                         truncation=getattr(train_data, "report", None), precision=choice.label)
     if result.truncation is not None and result.truncation.n_truncated and accelerator.is_main_process:
         print(f"training data: {result.truncation}")
     if evaluate_before and evaluate_fn is not None:
