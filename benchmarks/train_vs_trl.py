@@ -19,7 +19,9 @@ same function on the same pairs. Prints pairs/s of every run, the ratio of the
 kept runs, both accuracies, and each run's model FLOP/s as a fraction of a float32
 and a bfloat16 matmul peak measured at the start on the same threads
 (``benchmarks/_peak.py``; both trainers are credited the same FLOPs: the real tokens).
-``--threads`` (default 1) for stable timings on a shared box.
+``--threads`` (default 1) for stable timings on a shared box. With both precisions
+(``--precision both``) each side also prints bf16 - fp32 held-out accuracy and its
+paired SE (the same pairs scored twice; issue 16 item 2's accuracy check).
 
     python benchmarks/train_vs_trl.py                      # the issue's size: 2000 train pairs
     python benchmarks/train_vs_trl.py --n-train 400 --max-length 128   # what fits a shared 2-core box
@@ -84,20 +86,32 @@ def run_both_precisions(name, runner, encoded, held, args, precisions) -> dict:
     from transformers import set_seed
 
     from workbench.models import load_reward_model
-    from workbench.training import evaluate
+    import torch
 
-    runs = {}
+    from workbench.training import pairwise_metrics, predict
+
+    runs, correct = {}, {}
     for precision in precisions:
         set_seed(args.seed)
         # dropout off for both: TRL's default (disable_dropout=True), matched so only the loops differ
         model, tok = load_reward_model(hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
         seconds, trained = runner(encoded, args, model, tok, precision)
-        accuracy = evaluate(trained, held, tok.pad_token_id)["accuracy"]
+        chosen, rejected = predict(trained, held, tok.pad_token_id)  # what evaluate() computes, pair by pair
+        keep = torch.tensor([not it["tie"] for it in held.items])
+        chosen, rejected = chosen[keep], rejected[keep]
+        accuracy = float(pairwise_metrics(chosen, rejected)["accuracy"])
+        correct[precision] = (chosen > rejected).double() + 0.5 * (chosen == rejected).double()
         runs[precision] = (len(encoded) / seconds, accuracy, seconds)
         flops = _peak.training_flops(trained, args.lengths)
         label = "fp32" if precision == "no" else "bf16"
         print(f"{name:>18} {label}: {seconds:7.1f} s  {len(encoded) / seconds:6.2f} pairs/s  held-out accuracy "
               f"{accuracy:.3f}  {_peak.describe(flops, seconds, args.peak, label)}")
+    if len(correct) == 2:  # the same held-out pairs twice: the paired SE is far below each accuracy's own
+        difference = correct["bf16"] - correct["no"]
+        n = len(difference)
+        print(f"{name:>18} bf16 - fp32 held-out accuracy: {100 * difference.mean():+.1f} points, paired SE "
+              f"{100 * difference.std().item() / n ** 0.5:.1f} ({int((difference != 0).sum())} of {n} pairs "
+              f"judged differently; each accuracy's own SE {100 * (0.25 / n) ** 0.5:.1f})")
     return runs
 
 
