@@ -8,6 +8,7 @@ from workbench.world.experiments import (
     failed_claims,
     failed_efficiency_claims,
     hack_counts,
+    quarter_prm_reaches_full_orm,
     sample_split,
     shuffled_labels,
     train_verifiers,
@@ -58,10 +59,12 @@ def test_shuffled_labels_keep_the_solutions_and_move_the_labels():
     assert sorted(moved) == sorted(outcomes) and moved != outcomes
 
 
-def test_the_efficiency_bound_needs_the_quarter_run_to_reach_the_full_orm():
-    held = {"solutions": [400, 1600], "orm": [0.30, 0.60], "prm_min": [0.70, 0.80]}
+def test_the_efficiency_bound_needs_the_quarter_prm_well_above_the_quarter_orm():
+    held = {"solutions": [400, 1600], "orm": [0.30, 0.80], "prm_min": [0.70, 0.84]}
     assert failed_efficiency_claims(held) == []
-    assert failed_efficiency_claims({**held, "prm_min": [0.55, 0.80]})  # below the full-data ORM
+    assert not quarter_prm_reaches_full_orm(held)  # seed 2's shape: 0.70 on a quarter, the full ORM 0.80
+    assert quarter_prm_reaches_full_orm({**held, "orm": [0.30, 0.60]})
+    assert failed_efficiency_claims({**held, "prm_min": [0.45, 0.84]})  # a PRM no better than the ORM there
     assert failed_efficiency_claims({**held, "solutions": [800, 1600]})  # half, not a quarter
 
 
