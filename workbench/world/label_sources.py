@@ -131,5 +131,64 @@ def label_sources_failed_claims(study: dict, *, floor_gain: float = 0.15, consen
     return failed
 
 
+#: the sources a PRM is trained on by default (notebook 04's CI run); add "mc-soft", "first-error search" for the full run
+PRM_SOURCES = ("checker", "mc-hard", "verifier", "consensus")
+
+
+def source_records(study: dict, source: str) -> list[StepRecord]:
+    """The study's solutions with one source's step labels (``"checker"``: the exact ones; ``"consensus"``: kept only).
+
+    The outcome stays the checker's: every source knows the reference answer
+    (Monte-Carlo rollouts are scored against it), so the answer line's label is
+    free; only the step labels differ between sources.
+    """
+    records = study["records"]
+    if source == "checker":
+        return list(records)
+    if source == "consensus":
+        from workbench.prm.labelers import consensus
+
+        pairs = [(i, consensus(study["annotations"]["mc-hard"][i], study["annotations"]["verifier"][i]))
+                 for i in study["kept"]]
+        return [pair.apply(records[i]) for i, pair in pairs]
+    return [a.apply(r) for a, r in zip(study["annotations"][source], records)]
+
+
+def source_prms(study: dict, policy, tokenizer, test: list[list[StepRecord]], config=None, *,
+                sources=PRM_SOURCES, n: int = 16) -> dict:
+    """A PRM trained on each source's labels (same solutions, network and steps), scored downstream.
+
+    Returns ``{source: {"best_of_n", "first_error_f1", "solutions", "rollouts"}}`` plus ``"random"``,
+    ``"majority"`` and ``"oracle"`` rows: best-of-``n`` PRM-min accuracy on ``test`` (held-out problems'
+    candidates, ``[P][N]``) and ProcessBench first-error F1 on ``test`` against the checker, the
+    threshold tuned on the source's own labels (the truth is not used for tuning).
+    """
+    from workbench.prm.metrics import calibrate_threshold, first_error_from_scores, processbench_f1
+    from workbench.prm.model import prm_step_scores
+    from workbench.world.verifiers import VerifierConfig, best_of_n_curves, selection_scores, train_process_verifier
+
+    config = config or VerifierConfig(max_steps=300, batch_size=16, learning_rate=3e-3)
+    flat_test = flatten(test)
+    out = {}
+    for source in sources:
+        records = source_records(study, source)
+        prm = train_process_verifier(records, tokenizer, config, init=policy)
+        curves = best_of_n_curves(test, selection_scores(None, prm, tokenizer, test), ns=(n,), seed=config.seed)
+        own = [next((i for i, label in enumerate(r.labels) if label is not None and label < 0.5), None)
+               for r in records]
+        both = any(e is None for e in own) and any(e is not None for e in own)  # tuning needs both kinds
+        threshold = calibrate_threshold(prm_step_scores(prm, tokenizer, records), own)[0] if both else 0.5
+        predicted = [first_error_from_scores(s, threshold) for s in prm_step_scores(prm, tokenizer, flat_test)]
+        rollouts = 0.0 if source in ("checker", "verifier") else study["table"][
+            "mc-hard" if source == "consensus" else source]["rollouts"]
+        out[source] = {"best_of_n": curves["prm_min"][0], "first_error_f1": processbench_f1(
+            predicted, [true_first_error(r) for r in flat_test])["f1"], "solutions": len(records),
+            "rollouts": rollouts}
+    curves = best_of_n_curves(test, {}, ns=(n,), seed=config.seed)
+    for baseline in ("random", "majority", "oracle"):
+        out[baseline] = {"best_of_n": curves[baseline][0]}
+    return out
+
+
 __all__ = ["LabelSourcesConfig", "true_first_error", "score_source", "label_sources_study",
-           "label_sources_failed_claims"]
+           "label_sources_failed_claims", "PRM_SOURCES", "source_records", "source_prms"]

@@ -86,7 +86,8 @@ def with_answer_step(record: StepRecord) -> StepRecord:
     """
     answer = record.answer if record.answer is not None else "?"
     outcome = record.meta.get("outcome", float(bool(record.is_correct)))  # the ORM's label, when set
-    right = bool(outcome) and all(label == 1.0 for label in record.labels)
+    # right unless a step is labelled wrong (< 0.5; None = unlabelled): exact labels are 0/1, a source's may be soft
+    right = bool(outcome) and not any(label is not None and label < 0.5 for label in record.labels)
     return StepRecord(record.prompt, [*record.steps, f"#### {answer}"], [*record.labels, float(right)],
                       answer=record.answer, reference=record.reference, meta=record.meta)
 
