@@ -20,6 +20,14 @@ The proxy is a tiny decoder (``world.models.tiny_outcome_scorer``) started
 from the policy's backbone, as reward models start from the policy's base
 model (Ouyang et al., 2022); :func:`save_proxy` writes a plain
 ``transformers`` checkpoint that ``rewards.reward_model_reward`` loads.
+``ProxyConfig(reader=True)`` builds it instead as the verifiers' network
+(``world.reader.ReadingScorer`` over a token scorer from the policy's backbone,
+the policy as the frozen reader) read at each sequence's last real token: a
+2x64 model alone cannot check a sum, one that reads the policy's surprise can
+(``benchmarks/RESULTS.md``). Its text is the policy's own format, question,
+newline, steps (``render`` joins prompt and completion with nothing between),
+and pair packing is off for it (the reader would not see the block mask).
+It is not a plain ``transformers`` model, so :func:`save_proxy` refuses it.
 """
 from __future__ import annotations
 
@@ -46,6 +54,10 @@ class ProxyConfig:
     max_length: int = 256
     seed: int = 0  # pairs, flips, head initialisation and batches
     progress: bool = False
+    # True: the RM also reads the policy's per-token surprise (world.reader.ReadingScorer, read at the last
+    # real token), so it can see a wrong digit; needs init=<the policy>. Off by default: notebook 10's proxy
+    # is the plain one, hackable on purpose
+    reader: bool = False
 
     def __post_init__(self):
         if not 0.0 <= self.noise < 0.5:
@@ -98,19 +110,35 @@ def prompt_of(record: StepRecord) -> str:
     return record.prompt + "\n"
 
 
+def proxy_model(tokenizer, config: ProxyConfig = ProxyConfig(), *, init=None):
+    """The untrained proxy: a sequence scorer from ``init``'s backbone, or (``config.reader``) a reading one."""
+    from workbench.world.models import tiny_outcome_scorer, tiny_step_scorer
+    from workbench.world.verifiers import _start_from
+
+    sizes = dict(arch=config.arch, hidden=config.hidden, layers=config.layers, heads=config.heads,
+                 max_positions=max(256, config.max_length), seed=config.seed)
+    if not config.reader:
+        return _start_from(tiny_outcome_scorer(tokenizer, **sizes), init)
+    if init is None:
+        raise ValueError("ProxyConfig(reader=True) reads the policy's surprise: pass init=<the policy>, "
+                         "or set reader=False")
+    from workbench.world.reader import ReadingScorer
+
+    newline = tokenizer.convert_tokens_to_ids(tokenizer.tokenize("\n"))[0]
+    return ReadingScorer(_start_from(tiny_step_scorer(tokenizer, **sizes), init), init, solution_start_id=newline,
+                         seed=config.seed, pool="last")
+
+
 def train_proxy(pairs: list[dict], tokenizer, config: ProxyConfig = ProxyConfig(), *, init=None):
     """A Bradley-Terry reward model on ``pairs``, from scratch or from ``init``'s backbone; returns it in eval mode."""
     from workbench.training import TrainConfig, train
-    from workbench.world.models import tiny_outcome_scorer
-    from workbench.world.verifiers import _start_from
 
-    model = tiny_outcome_scorer(tokenizer, arch=config.arch, hidden=config.hidden, layers=config.layers,
-                                heads=config.heads, max_positions=max(256, config.max_length), seed=config.seed)
-    model = _start_from(model, init)
+    model = proxy_model(tokenizer, config, init=init)
     loop = TrainConfig(output_dir="", save_model=False, batch_size=config.batch_size, max_steps=config.max_steps,
                        learning_rate=config.learning_rate, warmup_ratio=0.05, weight_decay=0.01,
                        max_length=config.max_length, seed=config.seed, mixed_precision="no", loss="bradley_terry",
-                       progress=config.progress, log_every=50)
+                       progress=config.progress, log_every=50,
+                       shared_prompt=False if config.reader else None)  # None: the loop's auto, as before
     records = [{"prompt": p["prompt"], "chosen": p["chosen"], "rejected": p["rejected"]} for p in pairs]
     return train(loop, records, model=model, tokenizer=tokenizer).model.eval()
 
@@ -148,11 +176,14 @@ def pool_gold(records: list[list[StepRecord]], gold: str = "correctness"):
 
 def save_proxy(model, tokenizer, path: str | Path) -> Path:
     """Write the proxy as a plain ``transformers`` checkpoint (``rewards.reward_model_reward(path)`` loads it)."""
+    if not hasattr(model, "save_pretrained"):
+        raise TypeError("save_proxy writes a plain transformers checkpoint; a ProxyConfig(reader=True) proxy "
+                        "is not one (it holds the policy as its reader)")
     path = Path(path)
     model.save_pretrained(path)
     tokenizer.save_pretrained(path)
     return path
 
 
-__all__ = ["ProxyConfig", "completion_text", "gold_rank", "preference_pairs", "train_proxy", "proxy_scores",
+__all__ = ["ProxyConfig", "completion_text", "gold_rank", "preference_pairs", "proxy_model", "train_proxy", "proxy_scores",
            "pool_scores", "pool_gold", "save_proxy", "prompt_of"]
