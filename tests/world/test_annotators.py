@@ -14,6 +14,7 @@ from workbench.world.annotators import (
     preference_records,
     tasks_from,
     unreliable,
+    VISIBLE,
 )
 
 
@@ -98,6 +99,22 @@ def test_tasks_pair_a_right_sample_with_a_visibly_wrong_one():
 
     rows = [[record(True, None), record(False, "copy"), record(False, "slip")],  # one visible, one slip
             [record(True, None), record(True, None)]]                           # nothing wrong: no task
-    tasks = tasks_from(rows, 5, seed=0, prefix="t")
+    tasks = tasks_from(rows, 5, seed=0, prefix="t", kinds=VISIBLE)
     assert len(tasks) == 1 and tasks[0]["wrong_kind"] == "copy" and tasks[0]["problem"] == 0
     assert tasks[0]["responses"][tasks[0]["truth"]].endswith("#### 9")
+    slip_only = [[record(True, None), record(False, "slip")]]
+    assert tasks_from(slip_only, 5, seed=0, prefix="t", kinds=VISIBLE) == []
+    # the default: a reward model that reads the policy's surprise sees a slip, so it makes a task
+    assert [t["wrong_kind"] for t in tasks_from(slip_only, 5, seed=0, prefix="t")] == ["slip"]
+
+
+def test_reward_models_at_chance_or_in_the_wrong_order_fail_the_reward_model_bounds():
+    """Held-out accuracies: 0.52 is not 0.05 above chance; a filtered RM ahead contradicts the measured order."""
+    config = PanelConfig()
+    tasks = _tasks()
+    study = _study(tasks, annotate(tasks, config.annotators, seed=2), config)
+    assert failed_claims(study, config, {"unfiltered": 0.80, "filtered": 0.70}) == []
+    at_chance = failed_claims(study, config, {"unfiltered": 0.52, "filtered": 0.50})
+    assert any("beat chance" in f for f in at_chance), at_chance
+    reversed_order = failed_claims(study, config, {"unfiltered": 0.70, "filtered": 0.80})
+    assert reversed_order == ["the RM on all tasks beats the RM on the kept tasks (by 0.05)"], reversed_order

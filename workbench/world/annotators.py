@@ -5,17 +5,16 @@
     train, held_out = pair_tasks(model, tokenizer, config)          # tasks: two samples of one problem, truth known
     judgements = annotate(train, config.annotators, seed=0)         # every annotator labels every task
     study = agreement_study(train, judgements, config)              # kept tasks, label accuracy, who was flagged
-    models = train_reward_models(train, study, tokenizer, config, init=model)   # filtered vs majority, same run
+    models = train_reward_models(train, study, tokenizer, config, init=model)   # one RM per label set, same run
     evaluate(models, tokenizer, held_out)                           # held-out pairwise accuracy of each
-    failed_claims(study, config)                                    # [] when every asserted bound holds
+    failed_claims(study, config, evaluate(models, tokenizer, held_out))  # [] when every asserted bound holds
 
 A task is a pair of the policy's own samples of one problem, one with the
 right answer and one with a wrong one, so the checker knows which is better
-(``world.proxy.gold_rank``). The wrong one is wrong *visibly* (a step that
-copies the wrong number or sentence, uses the wrong operation, breaks the step
-shape or stops early, ``VISIBLE``): a 2x64 reward model learns those from a
-few hundred pairs, and not a slip in a units digit (benchmarks/RESULTS.md,
-"The world's verifiers").
+(``world.proxy.gold_rank``). The reward models read the policy's surprise
+(``ProxyConfig(reader=True)``, ``world.reader``), so a wrong sample's first
+error may be any kind, a slip in a units digit included (``WRONG_KINDS``);
+without the reader a 2x64 model sees only ``VISIBLE`` ones, and barely.
 
 An annotator is a number, ``p_correct``: the chance that they pick the
 right sample, independently on every task (reliable ~0.9, careless ~0.6,
@@ -24,16 +23,17 @@ random 0.5, adversarial below 0.5). Their judgements have the store's shape
 reads them unchanged: ``analysis.agreement.filter_by_agreement`` keeps the
 tasks whose per-task kappa clears the threshold (Fleiss, 1971; with 7
 annotators, 0.35 keeps 7-0 and 6-1 votes). Labels are then the majority vote,
-over every task (unfiltered) or over the kept ones (filtered). Each
+over every task (unfiltered), over the kept ones (filtered), or by the
+unflagged annotators over the tasks they agree on (trusted). Each
 annotator's reliability is estimated from the pairwise kappas alone
 (:func:`estimated_reliability`), with no use of the truth, and compared with
 the truth afterwards; those below ``flag_below`` are flagged.
-The two reward models are ``world.proxy.train_proxy`` runs with the same
-config and seed; they are scored on tasks of held-out problems that neither
-saw, against the checker, never on the tasks the filter rejected. At the CI
-size neither is reliably better than the other, nor than chance by much (a
-model on the true labels reaches 0.59-0.67): the labels are not what limits a
-2x64 model here, what it can see is (benchmarks/RESULTS.md).
+The reward models (``world.proxy.train_proxy``, same config and seed) are
+trained on each label set and scored on tasks of held-out problems that none
+saw, against the checker, never on the tasks the filter rejected. On seeds 0-2
+the one on all tasks beat the one on the kept tasks (benchmarks/RESULTS.md):
+a Bradley-Terry model shrugs off 20% symmetric label noise, and the filter
+drops five tasks in six.
 """
 from __future__ import annotations
 
@@ -48,8 +48,10 @@ from workbench.world.policy import PolicyConfig
 from workbench.world.proxy import ProxyConfig, completion_text, gold_rank, prompt_of, proxy_scores, train_proxy
 from workbench.world.verifiers import labelled_samples
 
-# first errors a tiny reward model can see (benchmarks/RESULTS.md): not "slip" (a units digit) nor "carried"
+# first errors a tiny reward model can see alone (benchmarks/RESULTS.md): not "slip" (a units digit) nor "carried"
 VISIBLE = ("format", "extra", "operation", "copy", "recovered")
+# every first error: a reward model that reads the policy's surprise (ProxyConfig(reader=True)) sees slips too
+WRONG_KINDS = VISIBLE + ("slip", "carried")
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def default_panel() -> tuple[Annotator, ...]:
 
 @dataclass
 class PanelConfig:
-    """Sizes of one study; the defaults are notebook 09's CPU defaults (~60 s with the policy cached)."""
+    """Sizes of one study; the defaults are notebook 09's CPU defaults (~4 min on one thread with the policy cached)."""
 
     policy: PolicyConfig = field(default_factory=lambda: PolicyConfig(progress=False))
     train_problems: int = 300  # the annotated tasks come from these problems' samples
@@ -84,21 +86,24 @@ class PanelConfig:
     threshold: float = 0.35  # per-task kappa to keep a task (7 annotators: 7-0 and 6-1 votes)
     flag_below: float = 0.75  # an annotator whose estimated p_correct is below this is flagged
     reliable_from: float = 0.75  # the truth: p_correct below this is an unreliable annotator
-    reward_model: ProxyConfig = field(default_factory=lambda: ProxyConfig(max_steps=300))
+    # reader=True: the RM reads the policy's surprise, so it can check a sum (without it: near chance, RESULTS.md)
+    reward_model: ProxyConfig = field(default_factory=lambda: ProxyConfig(max_steps=300, reader=True))
+    wrong_kinds: tuple[str, ...] = WRONG_KINDS  # first errors a task's wrong sample may have ("incomplete" always)
     seed: int = 0
 
 
-def wrong_kind(record: StepRecord) -> str | None:
-    """What is visibly wrong with a wrong-answer sample (its first error, or ``"incomplete"``); None otherwise."""
+def wrong_kind(record: StepRecord, kinds: tuple[str, ...] = WRONG_KINDS) -> str | None:
+    """What is wrong with a wrong-answer sample (its first error if in ``kinds``, or ``"incomplete"``); None otherwise."""
     if record.is_correct:
         return None
     first = record.first_error
-    if first is not None and record.meta["errors"][first] in VISIBLE:
+    if first is not None and record.meta["errors"][first] in kinds:
         return record.meta["errors"][first]
     return "incomplete" if not record.meta["complete"] and first is None else None
 
 
-def tasks_from(records: list[list[StepRecord]], per_problem: int, *, seed: int, prefix: str) -> list[dict]:
+def tasks_from(records: list[list[StepRecord]], per_problem: int, *, seed: int, prefix: str,
+               kinds: tuple[str, ...] = WRONG_KINDS) -> list[dict]:
     """Pair tasks of one right and one visibly wrong sample of a problem, ``per_problem`` at most for each.
 
     A task is ``{"id", "prompt", "responses": [a, b], "truth": 0|1, "problem", "wrong_kind"}``.
@@ -110,14 +115,14 @@ def tasks_from(records: list[list[StepRecord]], per_problem: int, *, seed: int, 
     tasks = []
     for problem, row in enumerate(records):
         right = [r for r in row if gold_rank(r)[0] == 1.0]
-        wrong = [r for r in row if wrong_kind(r) is not None]
+        wrong = [r for r in row if wrong_kind(r, kinds) is not None]
         for _ in range(min(per_problem, len(right), len(wrong)) if right and wrong else 0):
             bad = rng.choice(wrong)
             pair = [completion_text(rng.choice(right)), completion_text(bad)]
             truth = rng.randrange(2)
             responses = pair if truth == 0 else pair[::-1]
             tasks.append({"id": f"{prefix}{len(tasks)}", "prompt": prompt_of(row[0]), "responses": responses,
-                          "truth": truth, "problem": problem, "wrong_kind": wrong_kind(bad)})
+                          "truth": truth, "problem": problem, "wrong_kind": wrong_kind(bad, kinds)})
     return tasks
 
 
@@ -127,8 +132,8 @@ def pair_tasks(model, tokenizer, config: PanelConfig) -> tuple[list[dict], list[
     held_out_problems = config.policy.problems(config.held_out_problems, seed=60_000 + config.seed)
     train = labelled_samples(model, tokenizer, train_problems, config.samples, seed=config.seed)
     held_out = labelled_samples(model, tokenizer, held_out_problems, config.samples, seed=config.seed + 1)
-    return (tasks_from(train, config.tasks_per_problem, seed=config.seed, prefix="t"),
-            tasks_from(held_out, config.tasks_per_problem, seed=config.seed + 1, prefix="h"))
+    return (tasks_from(train, config.tasks_per_problem, seed=config.seed, prefix="t", kinds=config.wrong_kinds),
+            tasks_from(held_out, config.tasks_per_problem, seed=config.seed + 1, prefix="h", kinds=config.wrong_kinds))
 
 
 def annotate(tasks: list[dict], annotators, *, seed: int = 0) -> list[dict]:
@@ -184,10 +189,16 @@ def estimated_reliability(judgements: list[dict], *, iterations: int = 200) -> d
 
 def agreement_study(tasks: list[dict], judgements: list[dict], config: PanelConfig, *,
                     keep=None) -> dict:
-    """The filter's kept tasks, both label sets with their accuracy against the truth, and who was flagged.
+    """The filter's kept tasks, three label sets with their accuracy against the truth, and who was flagged.
 
-    keep: override the agreement filter with a list of task ids (the tests pass
-    a random subset, a filter that knows nothing).
+    Label sets (``"labels"``, task id -> winner): ``"unfiltered"``, the majority
+    of all annotators on every task; ``"filtered"``, the same votes on the tasks
+    ``filter_by_agreement`` keeps; ``"trusted"``, the flagged annotators'
+    judgements dropped first (flagged from agreement alone, no truth), then the
+    same filter and vote over the rest (with the two reliable ones of the
+    default panel: the tasks they agree on). keep: override the agreement
+    filter of ``"filtered"`` with a list of task ids (the tests pass a random
+    subset, a filter that knows nothing).
     """
     from workbench.analysis.agreement import filter_by_agreement
 
@@ -195,13 +206,17 @@ def agreement_study(tasks: list[dict], judgements: list[dict], config: PanelConf
     votes = majority_vote(judgements)
     truth = {t["id"]: t["truth"] for t in tasks}
     kept_set = set(kept)
-    filtered = {t: v for t, v in votes.items() if t in kept_set}
     estimated = estimated_reliability(judgements)
-    return {"kept": sorted(kept_set), "labels": {"unfiltered": votes, "filtered": filtered},
-            "label_accuracy": {arm: float(np.mean([v == truth[t] for t, v in labels.items()])) if labels else 0.5
-                               for arm, labels in (("unfiltered", votes), ("filtered", filtered))},
-            "estimated": estimated, "true": {a.name: a.p_correct for a in config.annotators},
-            "flagged": sorted(name for name, value in estimated.items() if value < config.flag_below)}
+    flagged = sorted(name for name, value in estimated.items() if value < config.flag_below)
+    rest = [j for j in judgements if j["annotator"] not in set(flagged)]
+    agreeable = len({j["annotator"] for j in rest}) >= 2  # one annotator left has nobody to agree with
+    rest_kept = set(filter_by_agreement(rest, "pairwise", threshold=config.threshold)) if agreeable else set()
+    labels = {"unfiltered": votes, "filtered": {t: v for t, v in votes.items() if t in kept_set},
+              "trusted": {t: v for t, v in majority_vote(rest).items() if t in rest_kept}}
+    return {"kept": sorted(kept_set), "labels": labels,
+            "label_accuracy": {arm: float(np.mean([v == truth[t] for t, v in arm_labels.items()]))
+                               if arm_labels else 0.5 for arm, arm_labels in labels.items()},
+            "estimated": estimated, "true": {a.name: a.p_correct for a in config.annotators}, "flagged": flagged}
 
 
 def preference_records(tasks: list[dict], labels: dict[str, int]) -> list[dict]:
@@ -212,7 +227,7 @@ def preference_records(tasks: list[dict], labels: dict[str, int]) -> list[dict]:
 
 
 def train_reward_models(tasks: list[dict], study: dict, tokenizer, config: PanelConfig, *, init=None) -> dict:
-    """One Bradley-Terry reward model per label set (``"filtered"``, ``"unfiltered"``): same config, same seed."""
+    """One Bradley-Terry reward model per label set of ``study["labels"]``: same config, same seed."""
     run = replace(config.reward_model, seed=config.seed)
     return {arm: train_proxy(preference_records(tasks, labels), tokenizer, run, init=init)
             for arm, labels in study["labels"].items()}
@@ -238,14 +253,23 @@ def unreliable(config: PanelConfig) -> list[str]:
     return sorted(a.name for a in config.annotators if a.p_correct < config.reliable_from)
 
 
-def failed_claims(result: dict, config: PanelConfig) -> list[str]:
+#: margins of the reward-model bounds, each below what held on seeds 0-2 (benchmarks/RESULTS.md)
+RM_ABOVE_CHANCE = 0.05  # filtered and unfiltered RM, held-out pairwise accuracy over 0.5
+UNFILTERED_AHEAD = 0.05  # the unfiltered RM over the filtered one
+
+
+def failed_claims(result: dict, config: PanelConfig, held_out: dict[str, float] | None = None) -> list[str]:
     """The bounds notebook 09 asserts on the world, each named when it fails ([] = all hold).
 
-    result: :func:`agreement_study`'s dict. A filter that keeps random tasks,
-    labels shuffled across tasks and a panel of random annotators each fail
-    some (tests/world/test_annotators.py). Nothing is asserted about the reward
-    models: on seeds 0-2 neither arm beat the other, nor chance by 0.05, on
-    every seed (benchmarks/RESULTS.md, "Annotators of known reliability").
+    result: :func:`agreement_study`'s dict. held_out: :func:`evaluate`'s dict
+    (arm -> held-out pairwise accuracy); None checks the labels only. A filter
+    that keeps random tasks, labels shuffled across tasks, a panel of random
+    annotators and reward models at chance each fail some
+    (tests/world/test_annotators.py). With the reader (``ProxyConfig(reader=True)``)
+    both reward models beat chance, and the one on *all* tasks' majority labels
+    beats the one on the kept tasks: the filter's cleaner labels do not pay for
+    the five in six tasks it drops. Not asserted: the ``"trusted"`` arm (measured
+    on too few seeds).
     """
     failed = []
     accuracy = result["label_accuracy"]
@@ -256,9 +280,14 @@ def failed_claims(result: dict, config: PanelConfig) -> list[str]:
     estimated, true = result["estimated"], result["true"]
     if not all(abs(estimated.get(name, 0.5) - p) <= 0.12 for name, p in true.items()):
         failed.append("every annotator's estimated p_correct is within 0.12 of the truth")
+    if held_out is not None:
+        if not min(held_out["filtered"], held_out["unfiltered"]) >= 0.5 + RM_ABOVE_CHANCE:
+            failed.append(f"both reward models beat chance on held-out tasks (by {RM_ABOVE_CHANCE})")
+        if not held_out["unfiltered"] >= held_out["filtered"] + UNFILTERED_AHEAD:
+            failed.append(f"the RM on all tasks beats the RM on the kept tasks (by {UNFILTERED_AHEAD})")
     return failed
 
 
-__all__ = ["Annotator", "PanelConfig", "VISIBLE", "default_panel", "wrong_kind", "tasks_from", "pair_tasks", "annotate",
+__all__ = ["Annotator", "PanelConfig", "VISIBLE", "WRONG_KINDS", "default_panel", "wrong_kind", "tasks_from", "pair_tasks", "annotate",
            "majority_vote", "estimated_reliability", "agreement_study", "preference_records", "train_reward_models",
-           "pairwise_accuracy", "evaluate", "unreliable", "failed_claims"]
+           "pairwise_accuracy", "evaluate", "unreliable", "failed_claims", "RM_ABOVE_CHANCE", "UNFILTERED_AHEAD"]
