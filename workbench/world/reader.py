@@ -3,6 +3,8 @@
     reader = policy                                           # any causal LM over the same vocabulary, frozen
     prm = ReadingScorer(tiny_step_scorer(tokenizer), reader)  # a token scorer that also sees -log p(x_t | x_<t)
     prm(input_ids=ids, attention_mask=mask).logits            # (B, T, 1), like the scorer alone
+    rm = ReadingScorer(tiny_step_scorer(tokenizer), reader, pool="last")
+    rm(input_ids=ids, attention_mask=mask).logits             # (B, 1): read at each row's last real token
 
 Why: a 2-layer, 64-wide verifier cannot check a sum by itself. Checking the
 units digit of ``21 - 4 = 17`` means computing ``(21 - 4) mod 10`` *at the
@@ -44,6 +46,8 @@ import torch
 
 #: surprise bucket edges in nats: 0.1 ~ p 0.9, 1 ~ p 0.37, 3 ~ p 0.05, 6 ~ p 0.0025
 SURPRISE_EDGES = (0.05, 0.1, 0.2, 0.4, 0.7, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+#: where the logits are read: every token (a PRM) or each row's last real token (a sequence reward model)
+POOLS = ("token", "last")
 
 
 class ReadingScorer(torch.nn.Module):
@@ -61,11 +65,21 @@ class ReadingScorer(torch.nn.Module):
     about the learning rate a step, so 12 weights against the backbone's
     thousands lose the race to the across-problem shortcut unless their steps
     count more (measured: the ORM of seed 1 fell below random without it).
+    pool: ``"token"`` (default) gives every token's logit ``(B, T, 1)``, a PRM's
+    view; ``"last"`` gives ``(B, 1)``, the logit at each row's last real token
+    (the last 1 of ``attention_mask``, either padding side), a sequence
+    classifier's view, so ``training.train`` can score pairs and lists with it.
+    Its ``m_t`` there is the largest surprise of the whole solution. Pair and
+    list packing (``TrainConfig.shared_prompt``) must be off: the reader gets
+    the attention mask only, not the packed block mask.
     """
 
     def __init__(self, scorer, reader, *, solution_start_id: int, embedding_std: float = 0.1,
-                 max_scale: float = 10.0, seed: int = 0):
+                 max_scale: float = 10.0, seed: int = 0, pool: str = "token"):
         super().__init__()
+        if pool not in POOLS:
+            raise ValueError(f"pool must be one of {POOLS}, got {pool!r}")
+        self.pool = pool
         if reader.config.vocab_size != scorer.config.vocab_size:
             raise ValueError(f"reader vocabulary {reader.config.vocab_size} != scorer's {scorer.config.vocab_size}")
         self.scorer = scorer
@@ -115,8 +129,14 @@ class ReadingScorer(torch.nn.Module):
                   + self.surprise_embedding(torch.bucketize(surprise, self.edges)))
         out = self.scorer(inputs_embeds=embeds, attention_mask=attention_mask, **kwargs)
         peak = torch.bucketize(self.running_max(input_ids, surprise), self.edges)
-        out.logits = out.logits + self.max_scale * self.max_weight(peak).to(out.logits.dtype)
+        logits = out.logits + self.max_scale * self.max_weight(peak).to(out.logits.dtype)
+        if self.pool == "last":
+            mask = torch.ones_like(input_ids) if attention_mask is None else attention_mask
+            positions = torch.arange(mask.shape[1], device=mask.device)
+            last = (mask.long() * positions).argmax(dim=1)  # the last real token, left or right padding
+            logits = logits[torch.arange(logits.shape[0], device=logits.device), last]
+        out.logits = logits
         return out
 
 
-__all__ = ["ReadingScorer", "SURPRISE_EDGES"]
+__all__ = ["POOLS", "ReadingScorer", "SURPRISE_EDGES"]
