@@ -2,6 +2,7 @@
 that a constant model and shuffled ranks fail the bounds."""
 import numpy as np
 import pytest
+import torch
 
 from workbench.prm.records import StepRecord
 from workbench.world.groups import (
@@ -11,6 +12,7 @@ from workbench.world.groups import (
     evaluate_scores,
     failed_claims,
     group_labels,
+    group_rm,
     listwise_records,
     pairwise_records,
     sample_groups,
@@ -18,7 +20,9 @@ from workbench.world.groups import (
     train_group_rm,
     winner_records,
 )
+from workbench.world.models import tiny_causal_lm
 from workbench.world.policy import cached_policy
+from workbench.world.tokenizer import world_tokenizer
 
 
 def _record(answer: str | None, labels: list[float], extra: str = "") -> StepRecord:
@@ -78,9 +82,41 @@ def test_the_checkers_own_order_passes_the_bounds_and_its_reverse_fails():
 
 @pytest.mark.slow
 def test_an_rm_trained_on_shuffled_ranks_fails_the_notebook_bounds():
-    config = GroupsConfig()  # the notebook's defaults, seed 0 (measured: shuffled tau -0.005)
+    config = GroupsConfig()  # the notebook's defaults with the reader, seed 0 (measured: shuffled tau 0.002)
     model, tokenizer = cached_policy(config.policy)
     train, test = sample_groups(model, tokenizer, config)
     shuffled = evaluate_rm(train_group_rm(shuffled_ranks(train), tokenizer, config, init=model), tokenizer, test)
     assert abs(shuffled["kendall_tau"]) < 0.1
     assert failed_claims({"listwise": shuffled, "shuffled": shuffled})
+
+
+def _tiny_config(**kwargs) -> GroupsConfig:
+    return GroupsConfig(hidden=32, layers=2, heads=2, **kwargs)
+
+
+def test_the_reading_rm_scores_a_sequence_at_its_last_real_token_as_it_scores_it_alone():
+    tokenizer = world_tokenizer()
+    policy = tiny_causal_lm(tokenizer, hidden=32, layers=2, heads=2, seed=0)
+    rm = group_rm(tokenizer, _tiny_config(), init=policy).eval()
+    with torch.no_grad():  # give the zero-initialised weights on the running maximum some effect
+        rm.max_weight.weight.copy_(torch.linspace(1.0, -1.0, rm.max_weight.weight.shape[0])[:, None])
+    short, long = (tokenizer(text)["input_ids"] for text in ("Tom has 7 apples.\n#### 7",
+                                                               "Tom has 7 apples.\nHe gets 5 more, so Tom has 12.\n#### 12"))
+    pad = [tokenizer.pad_token_id] * (len(long) - len(short))
+    with torch.no_grad():
+        alone = [rm(input_ids=torch.tensor([ids])).logits for ids in (short, long)]
+        right = rm(input_ids=torch.tensor([short + pad, long]),
+                   attention_mask=torch.tensor([[1] * len(short) + [0] * len(pad), [1] * len(long)])).logits
+        rm.pool = "token"
+        tokens = rm(input_ids=torch.tensor([long])).logits
+    assert right.shape == (2, 1) and alone[0].shape == (1, 1)
+    assert right[:, 0].tolist() == pytest.approx([alone[0].item(), alone[1].item()], abs=1e-5)
+    assert tokens[0, -1].item() == pytest.approx(alone[1].item(), abs=1e-6)  # the token view, read at the end
+
+
+def test_a_reading_rm_without_a_policy_is_refused_and_reader_false_is_the_plain_scorer():
+    tokenizer = world_tokenizer()
+    with pytest.raises(ValueError, match="init=<the policy>"):
+        group_rm(tokenizer, _tiny_config())
+    plain = group_rm(tokenizer, _tiny_config(reader=False))
+    assert type(plain).__name__.endswith("ForSequenceClassification")
