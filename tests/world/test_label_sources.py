@@ -83,3 +83,14 @@ def test_source_prms_train_one_prm_a_source_and_score_it_downstream():
     assert out["consensus"]["solutions"] == 1 and out["checker"]["solutions"] == 2
     assert 0.0 <= out["checker"]["best_of_n"] <= out["oracle"]["best_of_n"]
     assert 0.0 <= out["checker"]["first_error_f1"] <= 1.0 and out["checker"]["rollouts"] == 0.0
+
+
+def test_the_source_prm_bounds_read_their_numbers():
+    from workbench.world.label_sources import source_prms_failed_claims
+
+    held = {"checker": {"best_of_n": 0.42, "first_error_f1": 0.48}, "mc-hard": {"best_of_n": 0.27, "first_error_f1": 0.36}}
+    assert source_prms_failed_claims(held) == []
+    level = {**held, "mc-hard": {"best_of_n": 0.40, "first_error_f1": 0.36}}  # MC labels as good as the truth
+    assert any("best-of-n" in c for c in source_prms_failed_claims(level))
+    swapped = {"checker": held["mc-hard"], "mc-hard": held["checker"]}  # labels that lost the truth
+    assert len(source_prms_failed_claims(swapped)) == 2
