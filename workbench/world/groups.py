@@ -169,21 +169,16 @@ def group_rm(tokenizer, config: GroupsConfig = GroupsConfig(), *, init=None):
     read at the last real token, i.e. the world's ORM network; else a plain
     sequence classifier (``world.models.tiny_outcome_scorer``).
     """
-    from workbench.world.models import tiny_outcome_scorer, tiny_step_scorer
+    from workbench.world.models import tiny_outcome_scorer
     from workbench.world.verifiers import _start_from
 
     sizes = dict(arch=config.arch, hidden=config.hidden, layers=config.layers, heads=config.heads,
                  max_positions=max(256, config.max_length), seed=config.seed)
     if not config.reader:
         return _start_from(tiny_outcome_scorer(tokenizer, **sizes), init)
-    if init is None:
-        raise ValueError("GroupsConfig(reader=True) reads the policy's surprise: pass init=<the policy>, "
-                         "or set reader=False")
-    from workbench.world.reader import ReadingScorer
+    from workbench.world.reader import reading_scorer
 
-    newline = tokenizer.convert_tokens_to_ids(tokenizer.tokenize("\n"))[0]
-    return ReadingScorer(_start_from(tiny_step_scorer(tokenizer, **sizes), init), init,
-                         solution_start_id=newline, seed=config.seed, pool="last")
+    return reading_scorer(tokenizer, init, pool="last", owner="GroupsConfig(reader=True)", **sizes)
 
 
 def evaluate_scores(scores, groups: list[list[StepRecord]]) -> dict[str, float]:

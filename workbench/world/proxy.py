@@ -112,21 +112,16 @@ def prompt_of(record: StepRecord) -> str:
 
 def proxy_model(tokenizer, config: ProxyConfig = ProxyConfig(), *, init=None):
     """The untrained proxy: a sequence scorer from ``init``'s backbone, or (``config.reader``) a reading one."""
-    from workbench.world.models import tiny_outcome_scorer, tiny_step_scorer
+    from workbench.world.models import tiny_outcome_scorer
     from workbench.world.verifiers import _start_from
 
     sizes = dict(arch=config.arch, hidden=config.hidden, layers=config.layers, heads=config.heads,
                  max_positions=max(256, config.max_length), seed=config.seed)
     if not config.reader:
         return _start_from(tiny_outcome_scorer(tokenizer, **sizes), init)
-    if init is None:
-        raise ValueError("ProxyConfig(reader=True) reads the policy's surprise: pass init=<the policy>, "
-                         "or set reader=False")
-    from workbench.world.reader import ReadingScorer
+    from workbench.world.reader import reading_scorer
 
-    newline = tokenizer.convert_tokens_to_ids(tokenizer.tokenize("\n"))[0]
-    return ReadingScorer(_start_from(tiny_step_scorer(tokenizer, **sizes), init), init, solution_start_id=newline,
-                         seed=config.seed, pool="last")
+    return reading_scorer(tokenizer, init, pool="last", owner="ProxyConfig(reader=True)", **sizes)
 
 
 def train_proxy(pairs: list[dict], tokenizer, config: ProxyConfig = ProxyConfig(), *, init=None):

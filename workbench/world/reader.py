@@ -139,4 +139,22 @@ class ReadingScorer(torch.nn.Module):
         return out
 
 
-__all__ = ["POOLS", "ReadingScorer", "SURPRISE_EDGES"]
+def reading_scorer(tokenizer, init, *, pool: str = "token", seed: int = 0, owner: str = "reader=True", **sizes):
+    """A :class:`ReadingScorer` over a token scorer started from ``init``'s backbone, with ``init`` as the reader.
+
+    The one constructor the world's verifiers, group RMs and proxies share.
+    sizes: ``world.models.tiny_step_scorer``'s (arch, hidden, layers, heads,
+    max_positions), the same as ``init``'s. owner: the setting named in the
+    error when ``init`` is missing.
+    """
+    from workbench.world.models import tiny_step_scorer
+    from workbench.world.verifiers import _start_from
+
+    if init is None:
+        raise ValueError(f"{owner} reads the policy's surprise: pass init=<the policy>, or set reader=False")
+    newline = tokenizer.convert_tokens_to_ids(tokenizer.tokenize("\n"))[0]
+    return ReadingScorer(_start_from(tiny_step_scorer(tokenizer, seed=seed, **sizes), init), init,
+                         solution_start_id=newline, seed=seed, pool=pool)
+
+
+__all__ = ["POOLS", "ReadingScorer", "SURPRISE_EDGES", "reading_scorer"]

@@ -125,16 +125,11 @@ def outcome_record(record: StepRecord) -> StepRecord:
 
 def _verifier(tokenizer, config: VerifierConfig, init):
     """The network both verifiers share: a token scorer (from ``init``'s backbone), reading ``init`` if asked."""
-    scorer = _start_from(tiny_step_scorer(tokenizer, **_sizes(config)), init)
     if not config.reader:
-        return scorer
-    if init is None:
-        raise ValueError("VerifierConfig(reader=True) reads the policy's surprise: pass init=<the policy>, "
-                         "or set reader=False")
-    from workbench.world.reader import ReadingScorer
+        return _start_from(tiny_step_scorer(tokenizer, **_sizes(config)), init)
+    from workbench.world.reader import reading_scorer
 
-    newline = tokenizer.convert_tokens_to_ids(tokenizer.tokenize("\n"))[0]
-    return ReadingScorer(scorer, init, solution_start_id=newline, seed=config.seed)
+    return reading_scorer(tokenizer, init, owner="VerifierConfig(reader=True)", **_sizes(config))
 
 
 def train_outcome_verifier(records: list[StepRecord], tokenizer, config: VerifierConfig = VerifierConfig(), *,
