@@ -1,4 +1,6 @@
 """Notebook 03's world bounds (``failed_claims``) hold for the real verifiers and fail for broken ones."""
+from dataclasses import replace
+
 import pytest
 
 from workbench.prm.records import StepRecord
@@ -79,14 +81,17 @@ def test_the_headline_bounds_fail_when_the_prm_does_not_beat_the_orm_or_majority
 
 @pytest.mark.slow
 def test_shuffled_labels_fail_the_notebooks_bounds():
-    """About two minutes (one policy, one verifier pair): notebook 03's computation at its defaults, labels shuffled.
+    """About a minute (one verifier pair): notebook 03's computation at its defaults, labels shuffled, 200 steps.
 
     The real labels pass the same bounds in the notebook itself (CI runs it at these defaults).
     """
     config = ComparisonConfig()  # the policy from the shared cache, as the other world tests and notebooks use it
     policy, tokenizer = cached_policy(config.policy)
     train, test = sample_split(policy, tokenizer, config)
-    orm, prm = train_verifiers(shuffled_labels(train, seed=config.seed), tokenizer, config, init=policy)
-    failed = failed_claims(compare(orm, prm, tokenizer, train, test, config))
+    # a third of the steps keeps make test's budget: shuffled labels give chance-level AUCs at any step count
+    # (0.51 / 0.48 at the notebook's 600, benchmarks/RESULTS.md)
+    broken = replace(config, verifier=replace(config.verifier, max_steps=200))
+    orm, prm = train_verifiers(shuffled_labels(train, seed=config.seed), tokenizer, broken, init=policy)
+    failed = failed_claims(compare(orm, prm, tokenizer, train, test, broken))
     assert any("PRM-min beats" in f for f in failed) and any("ORM" in f for f in failed), failed
     assert any("flags" in f for f in failed), failed
