@@ -36,7 +36,8 @@ def test_a_reading_proxy_needs_the_policy(tokenizer):
 def test_a_reading_proxy_scores_the_last_real_token_of_the_policys_text(tokenizer, policy):
     """One score a sequence, the same alone as in a padded batch; the reader reads question + newline + steps."""
     model = proxy_model(tokenizer, ProxyConfig(reader=True, **SIZES), init=policy).eval()
-    assert isinstance(model, ReadingScorer) and model.pool == "last" and model.reader is policy
+    assert isinstance(model, ReadingScorer) and model.pool == "last" and model.reader is not policy  # a frozen copy
+    assert all(torch.equal(a, b) for a, b in zip(model.reader.state_dict().values(), policy.state_dict().values()))
     prompts = ["Tom has 7 apples. He gets 5 more. How many apples does Tom have?\n"] * 2
     batch = proxy_scores(model, tokenizer, prompts, [RIGHT, WRONG + " and more words"])
     alone = proxy_scores(model, tokenizer, prompts[:1], [RIGHT])

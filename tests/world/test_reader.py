@@ -65,8 +65,11 @@ def test_training_moves_the_verifier_and_never_the_reader(tokenizer):
     config = VerifierConfig(max_steps=3, batch_size=4, hidden=32, layers=2, heads=2)
     prm = train_process_verifier(records, tokenizer, config, init=reader)
     assert all(torch.equal(before[k], v) for k, v in reader.state_dict().items())
+    assert all(torch.equal(before[k], v) for k, v in prm.reader.state_dict().items())
     assert prm.max_weight.weight.abs().sum() > 0  # the weights on the running maximum did learn
     assert not prm.reader.training
+    # the caller's model is not touched: it can still be trained (a policy that also reads for its verifier)
+    assert all(p.requires_grad for p in reader.parameters()) and reader.training
 
 
 def test_a_reading_verifier_without_a_policy_is_refused(tokenizer):

@@ -1,10 +1,10 @@
 """A verifier that reads each token with a language model's eyes: the reader's surprise as an input.
 
-    reader = policy                                           # any causal LM over the same vocabulary, frozen
-    prm = ReadingScorer(tiny_step_scorer(tokenizer), reader)  # a token scorer that also sees -log p(x_t | x_<t)
-    prm(input_ids=ids, attention_mask=mask).logits            # (B, T, 1), like the scorer alone
-    rm = ReadingScorer(tiny_step_scorer(tokenizer), reader, pool="last")
-    rm(input_ids=ids, attention_mask=mask).logits             # (B, 1): read at each row's last real token
+    prm = reading_scorer(tokenizer, policy, hidden=64, layers=2)  # the policy's backbone, reading the policy
+    prm(input_ids=ids, attention_mask=mask).logits                # (B, T, 1), like a token scorer
+    rm = reading_scorer(tokenizer, policy, hidden=64, layers=2, pool="last")
+    rm(input_ids=ids, attention_mask=mask).logits                 # (B, 1): read at each row's last real token
+    ReadingScorer(scorer, reader, solution_start_id=newline_id)   # any token scorer, any causal LM of its vocabulary
 
 Why: a 2-layer, 64-wide verifier cannot check a sum by itself. Checking the
 units digit of ``21 - 4 = 17`` means computing ``(21 - 4) mod 10`` *at the
@@ -42,6 +42,8 @@ step's score still depends on the question and the steps up to it only.
 """
 from __future__ import annotations
 
+import copy
+
 import torch
 
 #: surprise bucket edges in nats: 0.1 ~ p 0.9, 1 ~ p 0.37, 3 ~ p 0.05, 6 ~ p 0.0025
@@ -54,8 +56,9 @@ class ReadingScorer(torch.nn.Module):
     """``scorer`` (a token classifier) that also reads ``reader``'s per-token surprise.
 
     scorer: ``AutoModelForTokenClassification`` (one logit a token). reader: a
-    causal LM over the same vocabulary; frozen, kept in eval mode, never
-    trained. solution_start_id: the token that ends the question (the world's
+    causal LM over the same vocabulary; a frozen copy is kept, in eval mode,
+    never trained (the caller's model is left as it was: a policy that reads
+    for a verifier can still be trained itself). solution_start_id: the token that ends the question (the world's
     newline); the running maximum ``m_t`` covers the tokens after its first
     occurrence only, because the question is not the reader's writing.
     embedding_std: the surprise embedding's initial scale (why not zero: the
@@ -83,7 +86,7 @@ class ReadingScorer(torch.nn.Module):
         if reader.config.vocab_size != scorer.config.vocab_size:
             raise ValueError(f"reader vocabulary {reader.config.vocab_size} != scorer's {scorer.config.vocab_size}")
         self.scorer = scorer
-        self.reader = reader.eval()
+        self.reader = copy.deepcopy(reader).eval()
         for parameter in self.reader.parameters():
             parameter.requires_grad_(False)
         self.solution_start_id = int(solution_start_id)
