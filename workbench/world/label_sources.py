@@ -131,7 +131,7 @@ def label_sources_failed_claims(study: dict, *, floor_gain: float = 0.15, consen
     return failed
 
 
-#: the sources a PRM is trained on by default; notebook 04's CI run trains the first, second and last
+#: the sources a PRM is trained on by default (the full run); notebook 04's CI run trains the first two
 PRM_SOURCES = ("checker", "mc-hard", "mc-soft", "first-error search", "verifier", "consensus")
 
 
